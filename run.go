@@ -1,0 +1,76 @@
+package main
+
+import (
+	"fmt"
+	"io"
+)
+
+// Exit statuses shared by the subcommands.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+	// exitPartial means the command finished but skipped unreadable rows.
+	exitPartial = 3
+)
+
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the command center: collectors, engine, store, API and wall screens", runServe},
+		{"compute", "compute every indicator from an export directory and print JSON (SPEC.md §7)", runCompute},
+		{"version", "print the version", func(_ []string, stdout, _ io.Writer) int {
+			fmt.Fprintln(stdout, "yiping", version)
+			return exitOK
+		}},
+	}
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `yiping — 一屏 operations command center
+
+Usage:
+  yiping <command> [flags]
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Run "yiping <command> --help" for the flags of a command.
+
+Examples:
+  yiping serve                         # http://localhost:8080, state in ./data
+  yiping compute --data ./export --as-of 2026-06-30T18:00:00+08:00 --period month
+`)
+}
+
+// run is the whole program behind main, so tests can drive it.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		usage(stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "-h", "--help", "help":
+		usage(stdout)
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "yiping: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
