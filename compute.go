@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"time"
@@ -30,6 +31,7 @@ func runCompute(args []string, stdout, stderr io.Writer) int {
 	tz := fs.String("tz", envOr("YIPING_TZ", "Asia/Shanghai"), "business time zone (env YIPING_TZ)")
 	calFile := fs.String("calendar", os.Getenv("YIPING_CALENDAR"), "extra holidays and make-up workdays, .ics or .json (env YIPING_CALENDAR)")
 	rectify := fs.Int("rectify-days", 3, "working days to rectify a 差评")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (for performance work)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: yiping compute --data DIR --as-of TIME --period P [--by dept]\n\n"+
 			"Prints every indicator of SPEC.md section 5 as one JSON document. Unreadable rows are\n"+
@@ -87,7 +89,7 @@ func runCompute(args []string, stdout, stderr io.Writer) int {
 	// Only the requested period is needed, as of one instant: keep no
 	// history and the engine files each record into one bucket at most.
 	noHistory := [engine.NumPeriods]int32{}
-	eng, err := engine.New(engine.Config{Calendar: cal, Now: at, Periods: []engine.Period{period}, Retain: &noHistory, RectifyDays: *rectify})
+	eng, err := engine.New(engine.Config{Calendar: cal, Now: at, Periods: []engine.Period{period}, Retain: &noHistory, RectifyDays: *rectify, Frozen: true})
 	if err != nil {
 		return bad("%v", err)
 	}
@@ -95,6 +97,17 @@ func runCompute(args []string, stdout, stderr io.Writer) int {
 		return bad("--data: %v", err)
 	}
 
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return bad("--cpuprofile: %v", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return bad("--cpuprofile: %v", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	errw := bufio.NewWriter(stderr)

@@ -64,6 +64,10 @@ type Config struct {
 	Retain *[NumPeriods]int32
 	// RectifyDays is the working-day deadline to rectify a 差评 (default 3).
 	RectifyDays int
+	// Frozen engines keep their clock at Now for good: Advance does
+	// nothing and no timers are kept, which saves memory for one-shot
+	// computations such as the compute command.
+	Frozen bool
 	// TicketDeadlineDays overrides the default deadline of a ticket kind
 	// (consult 1, help 3, complaint 5, report 5, suggestion 10, praise 1).
 	TicketDeadlineDays map[record.TicketKind]int
@@ -128,6 +132,7 @@ func New(cfg Config) (*Engine, error) {
 	e.tickets = newTable(ticketSpec, e.cal, e.periods, retain, cfg.Now)
 	e.calls = newTable(callSpec, e.cal, e.periods, retain, cfg.Now)
 	e.items = newItemTable()
+	e.cases.frozen, e.evals.frozen, e.tickets.frozen, e.calls.frozen = cfg.Frozen, cfg.Frozen, cfg.Frozen, cfg.Frozen
 	return e, nil
 }
 

@@ -22,7 +22,7 @@ type keys struct {
 	// refs counts the records currently filed under each pair; seen marks
 	// pairs that have ever held a record. A region "appears" in a source
 	// (SPEC.md section 7) once a record of it has been read.
-	refs []int32
+	refs    []int32
 	scratch []region.Code
 }
 

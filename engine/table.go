@@ -40,12 +40,15 @@ type table[R any] struct {
 	retain [NumPeriods]int32
 	clock  int64
 	keys   keys
-	ids    map[string]uint32
+	ids    idIndex
 	recs   []R
 	pairs  []uint32 // slot → pair
 	next   []int64  // slot → pending transition, record.Never if none
 	timers timerHeap
 	live   *agg
+	// frozen tables never advance their clock (compute), so they keep no
+	// timers.
+	frozen bool
 }
 
 func newTable[R any](spec kindSpec[R], cal *calendar.Calendar, periods []Period, retain [NumPeriods]int32, clock int64) *table[R] {
@@ -55,7 +58,7 @@ func newTable[R any](spec kindSpec[R], cal *calendar.Calendar, periods []Period,
 		retain: retain,
 		clock:  clock,
 		keys:   newKeys(),
-		ids:    make(map[string]uint32),
+		ids:    newIDIndex(),
 		live:   newAgg(cal, spec.nWin, spec.nLvl, periods),
 	}
 	t.live.prune(cal.DayOf(clock), retain)
@@ -66,7 +69,7 @@ func newTable[R any](spec kindSpec[R], cal *calendar.Calendar, periods []Period,
 // The caller holds t.mu.
 func (t *table[R]) upsert(id, regionCode, dept string, r R) {
 	p := t.keys.pairOf(regionCode, dept)
-	slot, ok := t.ids[id]
+	slot, h, ok := t.ids.lookup(id)
 	if ok {
 		old := t.spec.contrib(&t.recs[slot], t.clock)
 		t.live.apply(t.pairs[slot], &old, -1)
@@ -74,11 +77,12 @@ func (t *table[R]) upsert(id, regionCode, dept string, r R) {
 		t.recs[slot] = r
 		t.pairs[slot] = p
 	} else {
-		slot = uint32(len(t.recs))
-		t.ids[id] = slot
+		slot = t.ids.insert(id, h)
 		t.recs = append(t.recs, r)
 		t.pairs = append(t.pairs, p)
-		t.next = append(t.next, record.Never)
+		if !t.frozen {
+			t.next = append(t.next, record.Never)
+		}
 	}
 	t.keys.refs[p]++
 	c := t.spec.contrib(&t.recs[slot], t.clock)
@@ -87,6 +91,9 @@ func (t *table[R]) upsert(id, regionCode, dept string, r R) {
 }
 
 func (t *table[R]) schedule(slot uint32) {
+	if t.frozen {
+		return
+	}
 	n := t.spec.next(&t.recs[slot], t.clock)
 	t.next[slot] = n
 	if n != record.Never {
@@ -97,7 +104,7 @@ func (t *table[R]) schedule(slot uint32) {
 // advance moves the clock to now and re-files exactly the records with a
 // transition in (clock, now]; nothing else is touched.
 func (t *table[R]) advance(now int64) int {
-	if now <= t.clock {
+	if now <= t.clock || t.frozen {
 		return 0
 	}
 	moved := 0

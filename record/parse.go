@@ -27,9 +27,11 @@ func fieldErr(field, format string, args ...any) *FieldError {
 // millions of records share one copy of each. A Parser is not safe for
 // concurrent use; give each goroutine its own.
 type Parser struct {
-	loc   *time.Location
-	strs  map[string]string
-	fixed fixedZone
+	loc *time.Location
+	// One intern table per field family: small tables stay in cache, and
+	// region codes are only validated the first time they are seen.
+	regions, depts, items, categories map[string]string
+	fixed                             fixedZone
 }
 
 // fixedZone caches the UTC offset of the business zone over the span in
@@ -43,7 +45,7 @@ type fixedZone struct {
 // NewParser returns a parser that reads zone-less timestamps in loc, the
 // business time zone.
 func NewParser(loc *time.Location) *Parser {
-	p := &Parser{loc: loc, strs: make(map[string]string)}
+	p := &Parser{loc: loc, regions: map[string]string{}, depts: map[string]string{}, items: map[string]string{}, categories: map[string]string{}}
 	ref := time.Date(2020, 1, 1, 0, 0, 0, 0, loc)
 	start, end := ref.ZoneBounds()
 	_, off := ref.Zone()
@@ -64,12 +66,12 @@ func NewParser(loc *time.Location) *Parser {
 // Location returns the business time zone.
 func (p *Parser) Location() *time.Location { return p.loc }
 
-func (p *Parser) intern(s string) string {
-	if v, ok := p.strs[s]; ok {
+func intern(m map[string]string, s string) string {
+	if v, ok := m[s]; ok {
 		return v
 	}
 	c := strings.Clone(s)
-	p.strs[c] = c
+	m[c] = c
 	return c
 }
 
@@ -83,8 +85,8 @@ func (p *Parser) Case(v []string) (Case, error) {
 	if c.Region, err = p.region("region_code", v[1]); err != nil {
 		return c, err
 	}
-	c.Dept = p.intern(v[2])
-	c.Item = p.intern(v[3])
+	c.Dept = intern(p.depts, v[2])
+	c.Item = intern(p.items, v[3])
 	if c.Channel, err = enum("channel", v[4], channelNames); err != nil {
 		return c, err
 	}
@@ -120,7 +122,7 @@ func (p *Parser) Evaluation(v []string) (Evaluation, error) {
 	if e.Region, err = p.region("region_code", v[2]); err != nil {
 		return e, err
 	}
-	e.Dept = p.intern(v[3])
+	e.Dept = intern(p.depts, v[3])
 	if e.Channel, err = enum("channel", v[4], channelNames); err != nil {
 		return e, err
 	}
@@ -151,8 +153,8 @@ func (p *Parser) Ticket(v []string) (Ticket, error) {
 	if t.Region, err = p.region("region_code", v[1]); err != nil {
 		return t, err
 	}
-	t.Unit = p.intern(v[2])
-	t.Category = p.intern(v[3])
+	t.Unit = intern(p.depts, v[2])
+	t.Category = intern(p.categories, v[3])
 	if t.Kind, err = enum("kind", v[4], ticketKindNames); err != nil {
 		return t, err
 	}
@@ -214,7 +216,7 @@ func (p *Parser) Item(v []string) (Item, error) {
 	if it.Region, err = p.region("region_code", v[1]); err != nil {
 		return it, err
 	}
-	it.Dept = p.intern(v[2])
+	it.Dept = intern(p.depts, v[2])
 	if it.OnlineAvailable, err = optBool("online_available", v[3]); err != nil {
 		return it, err
 	}
@@ -239,9 +241,15 @@ func (p *Parser) Item(v []string) (Item, error) {
 	return it, nil
 }
 
+// MaxIDLen bounds record ids; real platform ids are a few dozen bytes.
+const MaxIDLen = 256
+
 func (p *Parser) id(field, s string) (string, *FieldError) {
 	if s == "" {
 		return "", fieldErr(field, "required value is empty")
+	}
+	if len(s) > MaxIDLen {
+		return "", fieldErr(field, "longer than %d bytes", MaxIDLen)
 	}
 	return strings.Clone(s), nil
 }
@@ -250,13 +258,13 @@ func (p *Parser) region(field, s string) (string, *FieldError) {
 	if s == "" {
 		return "", fieldErr(field, "required value is empty")
 	}
-	if v, ok := p.strs[s]; ok {
+	if v, ok := p.regions[s]; ok {
 		return v, nil
 	}
 	if _, err := region.ParseCode(s); err != nil {
 		return "", fieldErr(field, "%v", err)
 	}
-	return p.intern(s), nil
+	return intern(p.regions, s), nil
 }
 
 func enum[T ~uint8](field, s string, names map[string]T) (T, *FieldError) {
