@@ -16,6 +16,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
 )
 
@@ -212,6 +213,47 @@ func BenchmarkCSVGBK(b *testing.B) {
 
 func BenchmarkJSONL(b *testing.B) {
 	benchRead(b, benchFile(b, "jsonl"), readWithReader(b))
+}
+
+// BenchmarkXLSX reads a 20,000-row workbook written with excelize's stream
+// writer (XLSX is the slow format: excelize parses XML through
+// encoding/xml).
+func BenchmarkXLSX(b *testing.B) {
+	const rows = 20_000
+	path := filepath.Join(b.TempDir(), "cases.xlsx")
+	f := excelize.NewFile()
+	dt, _ := f.NewStyle(&excelize.Style{NumFmt: 22})
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	header := make([]any, len(caseFields))
+	for i, h := range caseFields {
+		header[i] = h
+	}
+	sw.SetRow("A1", header)
+	t0 := time.Date(2026, 9, 1, 8, 0, 0, 0, time.UTC)
+	for i := range rows {
+		ts := excelize.Cell{StyleID: dt, Value: t0.Add(time.Duration(i) * time.Minute)}
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		sw.SetRow(cell, []any{fmt.Sprintf("C1-%d", i), 620102, "D001", "I0001", "online", 1, ts, ts, 5, ts, "closed"})
+	}
+	if err := sw.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.SaveAs(path); err != nil {
+		b.Fatal(err)
+	}
+	read := readWithReader(b)
+	b.ResetTimer()
+	n := 0
+	for range b.N {
+		n += read(path)
+	}
+	if n != b.N*rows {
+		b.Fatalf("%d rows, want %d", n, b.N*rows)
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "rows/s")
 }
 
 // BenchmarkCSVEncodingCSV is the alternative that was measured against the

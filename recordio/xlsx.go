@@ -10,10 +10,14 @@ import (
 	"github.com/xuri/nfp"
 )
 
-// xlsxDateTime is the form dates and times take: the canonical timestamp
-// form of the records (SPEC section 3), read in the business time zone,
-// which is also how Excel means its serial numbers (local wall time).
-const xlsxDateTime = "yyyy-mm-dd hh:mm:ss"
+// xlsxDateTime is the number format dates and times are rendered with: the
+// canonical timestamp form of the records (SPEC section 3), read in the
+// business time zone, which is also how Excel means its serial numbers
+// (local wall time). The explicit locale [$-409] (en-US, digits only) is for
+// speed: without one, excelize looks the empty locale up by scanning its
+// whole language table for every date cell, which made reading four times
+// slower.
+const xlsxDateTime = "[$-409]yyyy-mm-dd hh:mm:ss"
 
 // xlsxSource reads the first sheet of a workbook with excelize's streaming
 // row iterator.
@@ -41,8 +45,8 @@ type xlsxSource struct {
 
 func newXLSXSource(r io.Reader, name string, fields, keys []string) (s *xlsxSource, err error) {
 	s = &xlsxSource{name: name, fields: fields}
-	// excelize is not hardened against malformed workbooks and has been
-	// known to panic on them; a bad upload must be an error, not a crash.
+	// excelize is not written to be robust against malformed workbooks; a
+	// bad upload must be an error, not a crash.
 	defer func() {
 		if p := recover(); p != nil {
 			s.close()
