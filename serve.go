@@ -7,24 +7,55 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/yiping-ioc/yiping/calendar"
+	"github.com/yiping-ioc/yiping/collectors"
+	"github.com/yiping-ioc/yiping/collectors/all"
+	"github.com/yiping-ioc/yiping/collectors/httppull"
+	"github.com/yiping-ioc/yiping/collectors/push"
+	"github.com/yiping-ioc/yiping/demo"
 	"github.com/yiping-ioc/yiping/engine"
+	"github.com/yiping-ioc/yiping/history"
+	"github.com/yiping-ioc/yiping/journal"
+	"github.com/yiping-ioc/yiping/record"
 	"github.com/yiping-ioc/yiping/server"
+	"github.com/yiping-ioc/yiping/store"
+	"github.com/yiping-ioc/yiping/store/backend"
 )
+
+type serveOptions struct {
+	addr, dataDir, tz, collectorsFile string
+	demo                              bool
+	historyEvery                      time.Duration
+}
 
 func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("addr", envOr("YIPING_ADDR", ":8080"), "listen address (env YIPING_ADDR)")
-	dataDir := fs.String("data-dir", envOr("YIPING_DATA_DIR", "./data"), "where Yiping keeps its state (env YIPING_DATA_DIR)")
-	tz := fs.String("tz", envOr("YIPING_TZ", "Asia/Shanghai"), "business time zone (env YIPING_TZ)")
+	var o serveOptions
+	fs.StringVar(&o.addr, "addr", envOr("YIPING_ADDR", ":8080"), "listen address (env YIPING_ADDR)")
+	fs.StringVar(&o.dataDir, "data-dir", envOr("YIPING_DATA_DIR", "./data"), "where Yiping keeps its state: journal, history store, spool (env YIPING_DATA_DIR)")
+	fs.StringVar(&o.tz, "tz", envOr("YIPING_TZ", "Asia/Shanghai"), "business time zone (env YIPING_TZ)")
+	fs.StringVar(&o.collectorsFile, "collectors", os.Getenv("YIPING_COLLECTORS"), "collector sources config file, YAML (env YIPING_COLLECTORS)")
+	fs.BoolVar(&o.demo, "demo", envOr("YIPING_DEMO", "1") != "0", "run the built-in demo platform (Gansu) and collect from it (env YIPING_DEMO=0 turns it off)")
+	fs.DurationVar(&o.historyEvery, "history-every", 10*time.Second, "how often indicator values are recorded into the history store")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: yiping serve [--addr :8080] [--data-dir ./data]\n\nRuns the command center on one port.\n\nFlags:\n")
+		fmt.Fprint(stderr, "Usage: yiping serve [--addr :8080] [--data-dir ./data] [--collectors sources.yaml] [--demo=false]\n\n"+
+			"Runs the command center on one port: collectors, engine, history store, API.\n"+
+			"The history store is embedded unless YIPING_STORE=influxdb (with YIPING_INFLUX_URL,\n"+
+			"YIPING_INFLUX_TOKEN, YIPING_INFLUX_ORG, YIPING_INFLUX_BUCKET). YIPING_INGEST_TOKEN\n"+
+			"enables the push intake POST /api/ingest/{kind}.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -38,30 +69,148 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	loc, err := time.LoadLocation(*tz)
-	if err != nil {
-		fmt.Fprintf(stderr, "yiping serve: --tz: %v\n", err)
-		return exitUsage
-	}
-	if err := os.MkdirAll(*dataDir, 0o750); err != nil {
-		log.Error("data directory", "path", *dataDir, "err", err)
-		return exitFailure
-	}
-	eng, err := engine.New(engine.Config{Calendar: calendar.Default(loc), Now: time.Now().UnixNano()})
-	if err != nil {
-		log.Error("engine", "err", err)
-		return exitFailure
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	go tick(ctx, eng)
-	srv := server.New(server.Config{Addr: *addr, Logger: log}, eng)
-	if err := srv.ListenAndServe(ctx); err != nil {
-		log.Error("server", "err", err)
+	if err := serve(ctx, o, log); err != nil {
+		log.Error("serve", "err", err)
 		return exitFailure
 	}
 	log.Info("stopped")
 	return exitOK
+}
+
+// serve wires the flow sources → collectors → engine → store → server and
+// runs it until ctx ends.
+func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
+	loc, err := time.LoadLocation(o.tz)
+	if err != nil {
+		return fmt.Errorf("--tz: %w", err)
+	}
+	if err := os.MkdirAll(o.dataDir, 0o750); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	cal := calendar.Default(loc)
+	eng, err := engine.New(engine.Config{Calendar: cal, Now: time.Now().UnixNano()})
+	if err != nil {
+		return err
+	}
+
+	// The journal first: every record accepted before a crash is back in
+	// the engine before anything new arrives.
+	jnl, err := journal.Open(filepath.Join(o.dataDir, "journal"), log.With("component", "journal"))
+	if err != nil {
+		return err
+	}
+	defer jnl.Close()
+	started := time.Now()
+	st, err := jnl.ReplayInto(ctx, eng, record.NewParser(loc))
+	if err != nil {
+		return fmt.Errorf("journal replay: %w", err)
+	}
+	log.Info("journal replayed", "frames", st.Frames, "truncated_bytes", st.Truncated, "took", time.Since(started).String())
+
+	// The history store.
+	var bcfg backend.Config
+	bcfg.DataDir = o.dataDir
+	bcfg.ApplyEnv(os.Getenv)
+	hist, err := backend.Open(ctx, bcfg, log.With("component", "store"))
+	if err != nil {
+		return err
+	}
+	defer hist.Close()
+	writer := store.NewWriter(hist, store.WriterConfig{Logger: log.With("component", "history")})
+
+	// Collector sources: the config file, the push intake, the demo.
+	var cfg collectors.Config
+	if o.collectorsFile != "" {
+		if cfg, err = collectors.LoadConfig(o.collectorsFile, all.Types()); err != nil {
+			return err
+		}
+	}
+	src, ok, err := push.EnvSource(os.Getenv)
+	if err != nil {
+		return fmt.Errorf("push intake: %w", err)
+	}
+	if ok {
+		cfg.Sources = append(cfg.Sources, src)
+	}
+	if o.demo {
+		demoSources, err := startDemo(ctx, cal, log)
+		if err != nil {
+			return err
+		}
+		cfg.Sources = append(cfg.Sources, demoSources...)
+	}
+	cfg.Location = loc
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(promcollectors.NewGoCollector(), promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}))
+	runner, err := collectors.NewRunner(cfg, eng, jnl, log.With("component", "collectors"), reg)
+	if err != nil {
+		return err
+	}
+
+	srv := server.New(server.Config{
+		Addr:      o.addr,
+		Logger:    log.With("component", "server"),
+		BodyLimit: push.DefaultMaxBodyBytes,
+		Metrics:   promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+	}, eng)
+	if err := push.Routes(srv.App(), runner); err != nil {
+		log.Info("push intake off", "reason", err.Error())
+	}
+	srv.App().Get("/api/collectors", runner.HealthHandler())
+
+	if err := runner.Start(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		runner.Stop(shut)
+	}()
+	rec := history.New(history.Config{Interval: o.historyEvery, Logger: log.With("component", "history")}, eng, writer)
+	recCtx, stopRec := context.WithCancel(ctx)
+	recorded := make(chan struct{})
+	go func() { defer close(recorded); rec.Run(recCtx) }()
+	go tick(ctx, eng)
+	err = srv.ListenAndServe(ctx)
+	// The recorder's last cycle must land before the store closes.
+	stopRec()
+	<-recorded
+	return err
+}
+
+// startDemo runs the built-in demo platform on a loopback port and returns
+// HTTP-pull sources that collect from it, so the product is alive on first
+// run without any platform to connect.
+func startDemo(ctx context.Context, cal *calendar.Calendar, log *slog.Logger) ([]collectors.Source, error) {
+	dp, err := demo.New(demo.Config{Seed: 1, Calendar: cal, Logger: log.With("component", "demo")})
+	if err != nil {
+		return nil, fmt.Errorf("demo platform: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("demo platform: %w", err)
+	}
+	dsrv := &http.Server{Handler: dp.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go dsrv.Serve(ln)
+	go func() { <-ctx.Done(); dsrv.Close() }()
+	go dp.Run(ctx)
+	base := "http://" + ln.Addr().String()
+	var sources []collectors.Source
+	for k := record.Kind(0); k < record.NumKinds; k++ {
+		opts := *httppull.Defaults()
+		opts.Kind, opts.URL, opts.Records, opts.PageSize = k.String(), base+"/api/v1/"+k.String(), "records", demo.MaxLimit
+		name := "demo-" + k.String()
+		conn, err := httppull.New(opts, collectors.Env{Name: name, Logger: log.With("source", name)})
+		if err != nil {
+			return nil, fmt.Errorf("demo source %s: %w", name, err)
+		}
+		sources = append(sources, collectors.Source{Name: name, Type: "httppull", Schedule: "@every 10s", Options: &opts, Connector: conn})
+	}
+	log.Info("demo platform", "url", base)
+	return sources, nil
 }
 
 // tick keeps the engine's clock on the wall clock, so deadlines passing

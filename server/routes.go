@@ -9,7 +9,6 @@ import (
 )
 
 func (s *Server) routes() {
-	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.SendString("ok") })
 	s.app.Get("/api/indicators", s.handleIndicators)
 }
 

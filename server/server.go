@@ -19,16 +19,24 @@ import (
 	"github.com/yiping-ioc/yiping/engine"
 )
 
-// Indicators is what the server reads indicator values from.
+// Indicators is what the server reads live indicator values from.
 type Indicators interface {
 	Results(p engine.Period, byDept bool) ([]engine.Result, error)
 	Now() int64
 }
 
-// Config sets up a Server.
+// Config sets up a Server. Zero fields take defaults.
 type Config struct {
 	Addr   string // listen address, default ":8080"
 	Logger *slog.Logger
+	// BodyLimit bounds request bodies (the push intake takes large
+	// batches); default 32 MiB.
+	BodyLimit int
+	// Metrics serves /metrics (Prometheus); nil serves none.
+	Metrics http.Handler
+	// Ready reports whether the server can take traffic (/readyz): the
+	// journal replayed, the store open. Nil means always ready.
+	Ready func() error
 }
 
 // Server serves the API and pages on one port.
@@ -47,17 +55,39 @@ func New(cfg Config, ind Indicators) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.BodyLimit <= 0 {
+		cfg.BodyLimit = 32 << 20
+	}
 	s := &Server{cfg: cfg, ind: ind}
-	s.app = fiber.New(fiber.Config{DisableStartupMessage: true, AppName: "yiping"})
+	s.app = fiber.New(fiber.Config{DisableStartupMessage: true, AppName: "yiping", BodyLimit: cfg.BodyLimit})
 	s.routes()
 	mux := http.NewServeMux()
+	if cfg.Metrics != nil {
+		mux.Handle("/metrics", cfg.Metrics)
+	}
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("/readyz", s.readyz)
 	mux.Handle("/", adaptor.FiberApp(s.app))
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return s
 }
 
+// App returns the fiber application, so that components (the push intake,
+// collector health) mount their routes before the server starts.
+func (s *Server) App() *fiber.App { return s.app }
+
 // Handler returns the server's root handler, for tests.
 func (s *Server) Handler() http.Handler { return s.http.Handler }
+
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+	}
+	w.Write([]byte("ready\n"))
+}
 
 // Serve accepts connections on l until ctx ends, then shuts down
 // gracefully.

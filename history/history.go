@@ -1,0 +1,150 @@
+// Package history records the engine's indicator values into the history
+// store: on every cycle it moves the engine's clock to now, reads every
+// indicator for every live period and writes them as points through the
+// store's write policy (store.Writer), which forwards only the values that
+// changed plus a periodic full snapshot. It is the engine → store step of
+// the flow.
+package history
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/yiping-ioc/yiping/engine"
+	"github.com/yiping-ioc/yiping/indicator"
+	"github.com/yiping-ioc/yiping/store"
+)
+
+// Engine is what the recorder reads.
+type Engine interface {
+	Advance(now int64) int
+	Now() int64
+	Results(p engine.Period, byDept bool) ([]engine.Result, error)
+}
+
+// Writer is where points go: a store.Store, usually behind store.Writer.
+type Writer interface {
+	Write(ctx context.Context, pts []store.Point) error
+}
+
+// Config sets up a Recorder. Zero fields take defaults.
+type Config struct {
+	// Interval between cycles; default 10s.
+	Interval time.Duration
+	// Periods recorded; default all five.
+	Periods []engine.Period
+	// ByDept also records the (region, dept) values; default true through
+	// NoDept = false.
+	NoDept bool
+	// Now is the clock; default time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Recorder copies engine values into the history store.
+type Recorder struct {
+	cfg Config
+	eng Engine
+	w   Writer
+}
+
+// New returns a recorder over its dependencies.
+func New(cfg Config, eng Engine, w Writer) *Recorder {
+	if cfg.Interval <= 0 {
+		cfg.Interval = 10 * time.Second
+	}
+	if cfg.Periods == nil {
+		cfg.Periods = engine.AllPeriods
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Recorder{cfg: cfg, eng: eng, w: w}
+}
+
+// Record runs one cycle: advance the engine to now and write every value.
+// It returns how many points were handed to the writer.
+func (r *Recorder) Record(ctx context.Context) (int, error) {
+	r.eng.Advance(r.cfg.Now().UnixNano())
+	at := time.Unix(0, r.eng.Now())
+	var pts []store.Point
+	var invalid int
+	var example error
+	catalogDone := false
+	for _, p := range r.cfg.Periods {
+		rs, err := r.eng.Results(p, !r.cfg.NoDept)
+		if err != nil {
+			return 0, fmt.Errorf("history: results for %s: %w", p, err)
+		}
+		for _, res := range rs {
+			period := p.String()
+			if def, ok := indicator.Lookup(res.Indicator); ok && !def.Periodic {
+				// The catalog has no period: record it once per cycle.
+				if catalogDone {
+					continue
+				}
+				period = ""
+			}
+			key := store.SeriesKey{Indicator: res.Indicator, Region: res.Region, Dept: res.Dept, Period: period}
+			if err := key.Validate(); err != nil {
+				// A department code the store cannot hold (quotes, control
+				// characters) must not fail the whole cycle; it is counted
+				// and logged, never silently dropped.
+				invalid++
+				example = err
+				continue
+			}
+			if res.Rate {
+				pts = append(pts, store.Ratio(key, at, res.Numerator, res.Denominator))
+			} else {
+				pts = append(pts, store.Count(key, at, res.Numerator))
+			}
+		}
+		catalogDone = true
+	}
+	if invalid > 0 {
+		r.cfg.Logger.Warn("history: values not recordable", "count", invalid, "example", example)
+	}
+	if err := r.w.Write(ctx, pts); err != nil {
+		return 0, fmt.Errorf("history: write %d points: %w", len(pts), err)
+	}
+	return len(pts), nil
+}
+
+// Run records every Interval until ctx ends, then records one last cycle
+// (bounded by FinalTimeout) so that what the screens showed last is in the
+// history. A failed cycle is logged and the next one retries: the writer's
+// state only moves on success, so nothing is skipped.
+func (r *Recorder) Run(ctx context.Context) {
+	t := time.NewTicker(r.cfg.Interval)
+	defer t.Stop()
+	for {
+		r.cycle(ctx)
+		select {
+		case <-ctx.Done():
+			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalTimeout)
+			defer cancel()
+			r.cycle(final)
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// finalTimeout bounds the last cycle at shutdown.
+const finalTimeout = 30 * time.Second
+
+func (r *Recorder) cycle(ctx context.Context) {
+	start := time.Now()
+	n, err := r.Record(ctx)
+	if err != nil {
+		r.cfg.Logger.Error("history cycle", "err", err)
+		return
+	}
+	r.cfg.Logger.Debug("history cycle", "points", n, "took", time.Since(start).String())
+}
