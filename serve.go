@@ -38,17 +38,19 @@ type serveOptions struct {
 	addr, dataDir, tz, collectorsFile string
 	demo                              bool
 	historyEvery                      time.Duration
+	store                             backend.Config
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o serveOptions
-	fs.StringVar(&o.addr, "addr", envOr("YIPING_ADDR", ":8080"), "listen address (env YIPING_ADDR)")
-	fs.StringVar(&o.dataDir, "data-dir", envOr("YIPING_DATA_DIR", "./data"), "where Yiping keeps its state: journal, history store, spool (env YIPING_DATA_DIR)")
-	fs.StringVar(&o.tz, "tz", envOr("YIPING_TZ", "Asia/Shanghai"), "business time zone (env YIPING_TZ)")
-	fs.StringVar(&o.collectorsFile, "collectors", os.Getenv("YIPING_COLLECTORS"), "collector sources config file, YAML (env YIPING_COLLECTORS)")
-	fs.BoolVar(&o.demo, "demo", envOr("YIPING_DEMO", "1") != "0", "run the built-in demo platform (Gansu) and collect from it (env YIPING_DEMO=0 turns it off)")
+	configFile := fs.String("config", os.Getenv("YIPING_CONFIG"), "configuration file, YAML: addr, data_dir, tz, demo, collectors, history_every, store{kind, influxdb{url, token, org, bucket}} (env YIPING_CONFIG)")
+	fs.StringVar(&o.addr, "addr", ":8080", "listen address (env YIPING_ADDR)")
+	fs.StringVar(&o.dataDir, "data-dir", "./data", "where Yiping keeps its state: journal, history store, spool (env YIPING_DATA_DIR)")
+	fs.StringVar(&o.tz, "tz", "Asia/Shanghai", "business time zone (env YIPING_TZ)")
+	fs.StringVar(&o.collectorsFile, "collectors", "", "collector sources config file, YAML (env YIPING_COLLECTORS)")
+	fs.BoolVar(&o.demo, "demo", true, "run the built-in demo platform (Gansu) and collect from it (env YIPING_DEMO=0 turns it off)")
 	fs.DurationVar(&o.historyEvery, "history-every", 10*time.Second, "how often indicator values are recorded into the history store")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: yiping serve [--addr :8080] [--data-dir ./data] [--collectors sources.yaml] [--demo=false]\n\n"+
@@ -66,6 +68,19 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "yiping serve: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	var file serveFile
+	if *configFile != "" {
+		var err error
+		if file, err = loadServeFile(*configFile); err != nil {
+			fmt.Fprintf(stderr, "yiping serve: %v\n", err)
+			return exitUsage
+		}
+	}
+	var err error
+	if o.store, err = resolve(fs, &o, file, os.Getenv); err != nil {
+		fmt.Fprintf(stderr, "yiping serve: %v\n", err)
 		return exitUsage
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
@@ -110,9 +125,8 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	log.Info("journal replayed", "frames", st.Frames, "truncated_bytes", st.Truncated, "took", time.Since(started).String())
 
 	// The history store.
-	var bcfg backend.Config
+	bcfg := o.store
 	bcfg.DataDir = o.dataDir
-	bcfg.ApplyEnv(os.Getenv)
 	hist, err := backend.Open(ctx, bcfg, log.With("component", "store"))
 	if err != nil {
 		return err

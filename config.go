@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/yiping-ioc/yiping/store/backend"
+)
+
+// serveFile is the serve configuration file (YAML, or JSON): the same
+// settings as the flags and environment variables, for deployments that
+// keep configuration in one place. Precedence: an explicit flag, then the
+// environment, then the file, then the default.
+type serveFile struct {
+	Addr         string         `yaml:"addr"`
+	DataDir      string         `yaml:"data_dir"`
+	TZ           string         `yaml:"tz"`
+	Demo         *bool          `yaml:"demo"`
+	Collectors   string         `yaml:"collectors"`
+	HistoryEvery time.Duration  `yaml:"history_every"`
+	Store        backend.Config `yaml:"store"`
+}
+
+// loadServeFile reads the file strictly: an unknown key is an error naming
+// the file and line, so a misspelt setting is never silently ignored.
+func loadServeFile(path string) (serveFile, error) {
+	var f serveFile
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return f, fmt.Errorf("config: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
+		return f, fmt.Errorf("config %s: %w", path, err)
+	}
+	// A collectors file named in the config is found beside it.
+	if f.Collectors != "" && !filepath.IsAbs(f.Collectors) {
+		f.Collectors = filepath.Join(filepath.Dir(path), f.Collectors)
+	}
+	return f, nil
+}
+
+// resolve fills o and the store settings from, in order of precedence, the
+// flags the user set, the environment, the file and the defaults already in
+// o.
+func resolve(fs *flag.FlagSet, o *serveOptions, f serveFile, getenv func(string) string) (backend.Config, error) {
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	str := func(dst *string, flagName, env, file string) {
+		switch {
+		case set[flagName]:
+		case getenv(env) != "":
+			*dst = getenv(env)
+		case file != "":
+			*dst = file
+		}
+	}
+	str(&o.addr, "addr", "YIPING_ADDR", f.Addr)
+	str(&o.dataDir, "data-dir", "YIPING_DATA_DIR", f.DataDir)
+	str(&o.tz, "tz", "YIPING_TZ", f.TZ)
+	str(&o.collectorsFile, "collectors", "YIPING_COLLECTORS", f.Collectors)
+	if !set["demo"] {
+		switch v := getenv("YIPING_DEMO"); {
+		case v != "":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return backend.Config{}, fmt.Errorf("YIPING_DEMO=%q: want 1/0 or true/false", v)
+			}
+			o.demo = b
+		case f.Demo != nil:
+			o.demo = *f.Demo
+		}
+	}
+	if !set["history-every"] && f.HistoryEvery > 0 {
+		o.historyEvery = f.HistoryEvery
+	}
+	st := f.Store
+	st.ApplyEnv(getenv)
+	st.DataDir = o.dataDir
+	return st, nil
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestServeConfigPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "yiping.yaml")
+	os.WriteFile(path, []byte(`addr: ":9000"
+data_dir: /var/lib/yiping
+demo: false
+collectors: sources.yaml
+history_every: 30s
+store:
+  kind: influxdb
+  influxdb:
+    url: http://127.0.0.1:8086
+    token: from-file
+    bucket: yiping/autogen
+`), 0o644)
+	file, err := loadServeFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		args  []string
+		env   map[string]string
+		check func(t *testing.T, o serveOptions)
+	}{
+		{"file over defaults", nil, nil, func(t *testing.T, o serveOptions) {
+			if o.addr != ":9000" || o.dataDir != "/var/lib/yiping" || o.demo || o.historyEvery != 30*time.Second ||
+				o.collectorsFile != filepath.Join(dir, "sources.yaml") || o.store.Kind != "influxdb" || o.store.Influx.Token != "from-file" {
+				t.Errorf("%+v", o)
+			}
+			if o.store.DataDir != "/var/lib/yiping" {
+				t.Errorf("store data dir %q", o.store.DataDir)
+			}
+		}},
+		{"env over file", nil, map[string]string{"YIPING_ADDR": ":9100", "YIPING_DEMO": "1", "YIPING_INFLUX_TOKEN": "from-env", "YIPING_STORE": "embedded"}, func(t *testing.T, o serveOptions) {
+			if o.addr != ":9100" || !o.demo || o.store.Influx.Token != "from-env" || o.store.Kind != "embedded" || o.store.Influx.URL != "http://127.0.0.1:8086" {
+				t.Errorf("%+v", o)
+			}
+		}},
+		{"flag over env", []string{"--addr", ":9200", "--demo=false"}, map[string]string{"YIPING_ADDR": ":9100", "YIPING_DEMO": "1"}, func(t *testing.T, o serveOptions) {
+			if o.addr != ":9200" || o.demo {
+				t.Errorf("%+v", o)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			o := serveOptions{}
+			fs.StringVar(&o.addr, "addr", ":8080", "")
+			fs.StringVar(&o.dataDir, "data-dir", "./data", "")
+			fs.StringVar(&o.tz, "tz", "Asia/Shanghai", "")
+			fs.StringVar(&o.collectorsFile, "collectors", "", "")
+			fs.BoolVar(&o.demo, "demo", true, "")
+			fs.DurationVar(&o.historyEvery, "history-every", 10*time.Second, "")
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			st, err := resolve(fs, &o, file, func(k string) string { return tc.env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.store = st
+			tc.check(t, o)
+		})
+	}
+}
+
+func TestServeConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(path, []byte("addr: \":9000\"\nstore:\n  kind: influxdb\n  influx_url: x\n"), 0o644)
+	_, err := loadServeFile(path)
+	if err == nil || !strings.Contains(err.Error(), "bad.yaml") || !strings.Contains(err.Error(), "line 4") || !strings.Contains(err.Error(), "influx_url") {
+		t.Errorf("unknown key error = %v, want file, line and key", err)
+	}
+	var out, errb strings.Builder
+	if code := run([]string{"serve", "--config", filepath.Join(dir, "missing.yaml")}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "missing.yaml") {
+		t.Errorf("missing config: exit %d %s", code, errb.String())
+	}
+	t.Setenv("YIPING_DEMO", "maybe")
+	if code := run([]string{"serve"}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "YIPING_DEMO") {
+		t.Errorf("bad YIPING_DEMO: exit %d %s", code, errb.String())
+	}
+}
