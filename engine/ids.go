@@ -70,6 +70,4 @@ func (x *idIndex) insert(id string, h uint64) uint32 {
 	return slot
 }
 
-func (x *idIndex) len() int { return len(x.refs) }
-
 func maphashString(x *idIndex, id string) uint64 { return maphash.String(x.seed, id) }

@@ -84,7 +84,6 @@ func (t *itemTable) upsert(it *record.Item) {
 	slot, ok := t.ids[it.Code]
 	if ok {
 		t.add(t.pairs[slot], &t.rows[slot], -1)
-		t.keys.refs[t.pairs[slot]]--
 		t.rows[slot] = row
 		t.pairs[slot] = p
 	} else {
@@ -93,7 +92,6 @@ func (t *itemTable) upsert(it *record.Item) {
 		t.rows = append(t.rows, row)
 		t.pairs = append(t.pairs, p)
 	}
-	t.keys.refs[p]++
 	t.add(p, &row, 1)
 }
 

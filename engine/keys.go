@@ -18,11 +18,10 @@ type keys struct {
 	depts   []string // dept → code; 0 is ""
 	deptIdx map[string]int32
 	pairs   []pair
+	// pairIdx holds every pair that ever held a record: a region
+	// "appears" in a source (SPEC.md section 7) once a record of it has
+	// been read, even if a later version moved the record elsewhere.
 	pairIdx map[uint64]uint32
-	// refs counts the records currently filed under each pair; seen marks
-	// pairs that have ever held a record. A region "appears" in a source
-	// (SPEC.md section 7) once a record of it has been read.
-	refs    []int32
 	scratch []region.Code
 }
 
@@ -77,7 +76,6 @@ func (k *keys) pairOf(code, dept string) uint32 {
 	}
 	p := uint32(len(k.pairs))
 	k.pairs = append(k.pairs, pair{n, d})
-	k.refs = append(k.refs, 0)
 	k.pairIdx[key] = p
 	return p
 }

@@ -73,7 +73,6 @@ func (t *table[R]) upsert(id, regionCode, dept string, r R) {
 	if ok {
 		old := t.spec.contrib(&t.recs[slot], t.clock)
 		t.live.apply(t.pairs[slot], &old, -1)
-		t.keys.refs[t.pairs[slot]]--
 		t.recs[slot] = r
 		t.pairs[slot] = p
 	} else {
@@ -84,7 +83,6 @@ func (t *table[R]) upsert(id, regionCode, dept string, r R) {
 			t.next = append(t.next, record.Never)
 		}
 	}
-	t.keys.refs[p]++
 	c := t.spec.contrib(&t.recs[slot], t.clock)
 	t.live.apply(p, &c, 1)
 	t.schedule(slot)
