@@ -199,3 +199,15 @@ func TestComputeArguments(t *testing.T) {
 		}
 	}
 }
+
+func TestComputeMissingRequiredColumn(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "calls.csv"), []byte("call_id,region_code,answered\nK1,620100,1\nK2,620100,0\n"), 0o644)
+	code, out, stderr := computeDir(t, dir, "--as-of", "2026-10-09 12:00:00", "--period", "day")
+	if code != exitPartial || !strings.Contains(stderr, "field offered_at: missing required column; all 2 rows skipped") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	if !strings.Contains(out, `"results": [`) {
+		t.Errorf("no document printed: %q", out)
+	}
+}
