@@ -10,6 +10,7 @@ import (
 
 func (s *Server) routes() {
 	s.app.Get("/api/indicators", s.handleIndicators)
+	s.app.Get("/screens/ranking", s.handleRanking)
 }
 
 type resultJSON struct {

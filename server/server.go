@@ -16,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 
+	"github.com/yiping-ioc/yiping/assets"
 	"github.com/yiping-ioc/yiping/engine"
 )
 
@@ -67,6 +68,7 @@ func New(cfg Config, ind Indicators) *Server {
 	}
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("/readyz", s.readyz)
+	mux.Handle(assets.Root, assets.Handler())
 	mux.Handle("/", adaptor.FiberApp(s.app))
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return s
