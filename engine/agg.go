@@ -29,19 +29,25 @@ func (c *contrib) add(at int64, mask uint16) {
 	c.n++
 }
 
-// agg holds counters for one record kind: per tracked period kind, a
-// bucket per period, and in each bucket a row of nWin counters per
-// (region, dept) pair; plus nLvl level counters per pair.
+// agg holds counters for one record kind: per base period kind (days and
+// months), a bucket per period, and in each bucket a row of nWin counters
+// per (region, dept) pair; plus nLvl level counters per pair. Weeks are read
+// as sums of their days, quarters and years as sums of their months: each
+// contribution then touches two buckets instead of five, and the updates,
+// which are cache misses over many pairs, are the engine's hot path; the
+// few reads pay for the sums instead.
 type agg struct {
 	cal     *calendar.Calendar
 	nWin    int
 	nLvl    int
-	periods []Period
-	// keep[p] is the lowest bucket index still held for period kind p;
+	periods []Period // the period kinds that can be read
+	bases   []Period // the period kinds held: Day and/or Month
+	// keep[b] is the lowest bucket index of base b still held;
 	// contributions to older buckets are history and are not counted.
 	keep    [NumPeriods]int32
 	buckets [NumPeriods]map[int32]*bucket
 	level   []int64
+	scratch []int64 // a summed row, valid until the next windowRow
 }
 
 type bucket struct {
@@ -52,20 +58,46 @@ type bucket struct {
 	vals []int64
 }
 
+// baseOf is the period kind whose buckets hold p's counters.
+func baseOf(p Period) Period {
+	if p == Day || p == Week {
+		return Day
+	}
+	return Month
+}
+
+// startInBase converts the index of a period of kind p into the index of
+// its first base bucket.
+func startInBase(p Period, i int32) int32 {
+	switch p {
+	case Week:
+		return int32(Week.Start(i))
+	case Quarter:
+		return i * 3
+	case Year:
+		return i * 12
+	}
+	return i
+}
+
 func newAgg(cal *calendar.Calendar, nWin, nLvl int, periods []Period) *agg {
-	a := &agg{cal: cal, nWin: nWin, nLvl: nLvl, periods: periods}
+	a := &agg{cal: cal, nWin: nWin, nLvl: nLvl, periods: periods, scratch: make([]int64, nWin)}
 	for _, p := range periods {
-		a.buckets[p] = make(map[int32]*bucket)
-		a.keep[p] = -1 << 31
+		b := baseOf(p)
+		if a.buckets[b] == nil {
+			a.buckets[b] = make(map[int32]*bucket)
+			a.keep[b] = -1 << 31
+			a.bases = append(a.bases, b)
+		}
 	}
 	return a
 }
 
-func (a *agg) row(p Period, bi int32, pair uint32) []int64 {
-	b := a.buckets[p][bi]
+func (a *agg) row(base Period, bi int32, pair uint32) []int64 {
+	b := a.buckets[base][bi]
 	if b == nil {
 		b = &bucket{}
-		a.buckets[p][bi] = b
+		a.buckets[base][bi] = b
 	}
 	if int(pair) >= len(b.off) {
 		b.off = append(b.off, make([]int32, int(pair)+1-len(b.off))...)
@@ -83,25 +115,16 @@ func (a *agg) row(p Period, bi int32, pair uint32) []int64 {
 func (a *agg) apply(pair uint32, c *contrib, delta int64) {
 	for i := 0; i < c.n; i++ {
 		d := a.cal.DayOf(c.at[i])
-		var y, m = 0, 0
-		for _, p := range a.periods {
-			var bi int32
-			switch p {
-			case Day:
-				bi = int32(d)
-			case Week:
-				bi = floorDiv(int32(d)+3, 7)
-			default:
-				if y == 0 {
-					yy, mm, _ := d.Civil()
-					y, m = yy, int(mm)
-				}
-				bi = periodIndexOfMonth(p, y, monthOf(m))
+		for _, base := range a.bases {
+			bi := int32(d)
+			if base == Month {
+				y, m, _ := d.Civil()
+				bi = periodIndexOfMonth(Month, y, m)
 			}
-			if bi < a.keep[p] {
+			if bi < a.keep[base] {
 				continue
 			}
-			r := a.row(p, bi, pair)
+			r := a.row(base, bi, pair)
 			for mask := c.mask[i]; mask != 0; mask &= mask - 1 {
 				r[bits.TrailingZeros16(mask)] += delta
 			}
@@ -118,28 +141,64 @@ func (a *agg) apply(pair uint32, c *contrib, delta int64) {
 	}
 }
 
+// keepFrom makes the period of kind p with index i the oldest readable
+// one: base buckets before its start are no longer needed for p.
+func (a *agg) keepFrom(p Period, i int32) {
+	a.keep[baseOf(p)] = startInBase(p, i)
+}
+
 // prune drops buckets older than retain periods before the one containing
 // day, so a long-running engine holds bounded history (the store keeps the
-// rest).
+// rest). A base bucket stays while any readable period still needs it.
 func (a *agg) prune(day calendar.Date, retain [NumPeriods]int32) {
+	var keep [NumPeriods]int32
+	for _, b := range a.bases {
+		keep[b] = 1<<31 - 1
+	}
 	for _, p := range a.periods {
-		keep := p.Index(day) - retain[p]
-		if keep <= a.keep[p] {
+		b := baseOf(p)
+		keep[b] = min(keep[b], startInBase(p, p.Index(day)-retain[p]))
+	}
+	for _, b := range a.bases {
+		if keep[b] <= a.keep[b] {
 			continue
 		}
-		a.keep[p] = keep
-		for bi := range a.buckets[p] {
-			if bi < keep {
-				delete(a.buckets[p], bi)
+		a.keep[b] = keep[b]
+		for bi := range a.buckets[b] {
+			if bi < keep[b] {
+				delete(a.buckets[b], bi)
 			}
 		}
 	}
 }
 
-// windowRow returns pair's window counters in bucket bi of period kind p,
-// or nil when there are none.
+// windowRow returns pair's window counters in the period of kind p with
+// index bi, or nil when there are none. A period made of several base
+// buckets is summed into a scratch row that the next call reuses.
 func (a *agg) windowRow(p Period, bi int32, pair uint32) []int64 {
-	b := a.buckets[p][bi]
+	base := baseOf(p)
+	lo, hi := startInBase(p, bi), startInBase(p, bi+1)
+	if hi-lo == 1 {
+		return a.baseRow(base, lo, pair)
+	}
+	clear(a.scratch)
+	found := false
+	for i := max(lo, a.keep[base]); i < hi; i++ {
+		if r := a.baseRow(base, i, pair); r != nil {
+			found = true
+			for j, v := range r {
+				a.scratch[j] += v
+			}
+		}
+	}
+	if !found {
+		return nil
+	}
+	return a.scratch
+}
+
+func (a *agg) baseRow(base Period, bi int32, pair uint32) []int64 {
+	b := a.buckets[base][bi]
 	if b == nil || int(pair) >= len(b.off) || b.off[pair] == 0 {
 		return nil
 	}

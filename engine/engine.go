@@ -73,10 +73,11 @@ type Config struct {
 	TicketDeadlineDays map[record.TicketKind]int
 }
 
-// DefaultRetain keeps about two months of days, a year of weeks and months,
-// two years of quarters and years: enough for 环比 and 同比 of the live
-// periods.
-var DefaultRetain = [NumPeriods]int32{62, 54, 13, 5, 2}
+// DefaultRetain keeps about two months of days and weeks, a year of
+// months, and two years of quarters and years live, so late records still
+// correct recent periods and 环比 / 同比 of the months read live; older
+// weeks and days are read from the history store.
+var DefaultRetain = [NumPeriods]int32{62, 8, 13, 5, 2}
 
 // Engine holds the records of every kind and their indicators as of its
 // clock. Its methods are safe for concurrent use; each record kind has its

@@ -1,12 +1,6 @@
 package engine
 
-import (
-	"time"
-
-	"github.com/yiping-ioc/yiping/region"
-)
-
-func monthOf(m int) time.Month { return time.Month(m) }
+import "github.com/yiping-ioc/yiping/region"
 
 // keys interns the regions and departments one record kind has seen and the
 // (region, dept) pairs its records are filed under. Counters are kept per

@@ -132,7 +132,7 @@ func (t *table[R]) advance(now int64) int {
 // the records, without touching the live state: the replay path.
 func (t *table[R]) evaluate(at int64, p Period) *agg {
 	a := newAgg(t.cal, t.spec.nWin, t.spec.nLvl, []Period{p})
-	a.keep[p] = p.Index(t.cal.DayOf(at))
+	a.keepFrom(p, p.Index(t.cal.DayOf(at)))
 	for slot := range t.recs {
 		c := t.spec.contrib(&t.recs[slot], at)
 		a.apply(t.pairs[slot], &c, 1)
