@@ -1,0 +1,56 @@
+// Package hub fans indicator changes out from the engine to wall screens over
+// websockets.
+//
+// A topic is one stream of values ("ind:on_time_rate:620800:month",
+// "health:demo-cases"). Publish stores a topic's latest value; a flusher per
+// shard sends at most one message per changed topic every Coalesce interval,
+// so fifty publishes in one interval cost a screen one repaint. Every message
+// a topic sends carries the next sequence number of that topic (no gaps: a
+// coalesced burst takes one number, not fifty). A subscriber first gets a
+// snapshot (the latest value with its seq), then the changes; a client that
+// reconnects with the last seq it saw gets exactly the messages it missed, or
+// a fresh snapshot when they are no longer kept.
+//
+// Every client has a bounded queue drained by its own writer goroutine; a
+// client whose queue is full is disconnected on the spot, so a slow screen
+// never delays the publisher or the other screens.
+//
+// Sequence numbers of a hub start at its start time in unix microseconds, so
+// the numbers of a restarted hub are above every number the previous process
+// sent (a topic sends at most one message per Coalesce interval, far fewer
+// than a million a second): a screen resuming across a restart gets a
+// snapshot, never a wrong replay.
+//
+// # Protocol
+//
+// JSON text frames over a websocket served by (*Hub).ServeWS.
+//
+// Client → server:
+//
+//	{"op":"subscribe","topics":["ind:on_time_rate:620800:month"],"since":{"ind:on_time_rate:620800:month":1763900000000042}}
+//	{"op":"unsubscribe","topics":["..."]}
+//
+// A topic named only in "since" is subscribed too. "since" is the last seq
+// the client saw of that topic; without it the client gets a snapshot.
+//
+// Server → client: topic messages (Message)
+//
+//	{"topic":"ind:...","seq":1763900000000043,"data":{...}}
+//	{"topic":"ind:...","seq":1763900000000043,"snapshot":true,"data":{...}}
+//
+// and replies, told apart by "op":
+//
+//	{"op":"subscribed","topics":[...]}   after the snapshots/replays of the request are queued
+//	{"op":"unsubscribed","topics":[...]}
+//	{"op":"error","request":"subscribe","error":"too many topics: 129 > 128"}
+//
+// Within a topic the seqs a client receives are consecutive after its
+// snapshot; a snapshot (seq s) replaces everything before s, and one without
+// "data" means the topic has no value yet. Nothing of a topic follows its
+// "unsubscribed" reply.
+//
+// The server pings every PingEvery; a client that answers no ping (browsers
+// do answer) within 2×PingEvery is disconnected, and so is a client whose
+// queue overflows: it reconnects and resumes with "since". A client message
+// larger than MaxMessageBytes closes the connection with status 1009.
+package hub

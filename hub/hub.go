@@ -1,0 +1,435 @@
+package hub
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Topic names a stream of values. See IndicatorTopic and HealthTopic.
+type Topic = string
+
+// IndicatorTopic is the topic of one indicator in one region and period,
+// e.g. IndicatorTopic("on_time_rate", "620800", "month").
+func IndicatorTopic(indicator, region, period string) Topic {
+	return "ind:" + indicator + ":" + region + ":" + period
+}
+
+// HealthTopic is the topic of one source's health, e.g. "health:demo-cases".
+func HealthTopic(source string) Topic { return "health:" + source }
+
+// Message is one value of a topic as a client receives it.
+type Message struct {
+	Topic    Topic           `json:"topic"`
+	Seq      uint64          `json:"seq"`
+	Snapshot bool            `json:"snapshot,omitempty"`
+	Data     json.RawMessage `json:"data,omitempty"`
+}
+
+// Config sets up a Hub. Zero fields take defaults.
+type Config struct {
+	Shards     int           // topic shards, each with its own lock; default 16
+	QueueLen   int           // messages queued per client before it is dropped; default 256
+	HistoryLen int           // messages kept per topic for resume; default 64
+	Coalesce   time.Duration // flush interval; default 200ms; negative: no flusher, call Flush
+	PingEvery  time.Duration // websocket ping interval; default 25s; a client silent for 2×PingEvery is dropped
+	// WriteTimeout bounds one websocket write; default 10s.
+	WriteTimeout time.Duration
+	// MaxTopics bounds the topics one client subscribes to; default 128.
+	MaxTopics int
+	// MaxMessageBytes bounds a message from a client; default 16 KiB.
+	MaxMessageBytes int64
+	// MaxTopicLen bounds a topic name; default 200 bytes.
+	MaxTopicLen int
+	// AllowedOrigins are browser origins (scheme://host[:port]) allowed to
+	// connect besides the server's own host. Requests without an Origin
+	// header (not from a browser) are allowed.
+	AllowedOrigins []string
+	// CheckOrigin, if set, replaces the origin check above.
+	CheckOrigin func(r *http.Request) bool
+	// Clock gives the time; default time.Now. Only the seq base uses it.
+	Clock  func() time.Time
+	Logger *slog.Logger
+}
+
+func (c *Config) defaults() {
+	if c.Shards <= 0 {
+		c.Shards = 16
+	}
+	if c.QueueLen <= 0 {
+		c.QueueLen = 256
+	}
+	if c.HistoryLen <= 0 {
+		c.HistoryLen = 64
+	}
+	if c.Coalesce == 0 {
+		c.Coalesce = 200 * time.Millisecond
+	}
+	if c.PingEvery <= 0 {
+		c.PingEvery = 25 * time.Second
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 10 * time.Second
+	}
+	if c.MaxTopics <= 0 {
+		c.MaxTopics = 128
+	}
+	if c.MaxMessageBytes <= 0 {
+		c.MaxMessageBytes = 16 << 10
+	}
+	if c.MaxTopicLen <= 0 {
+		c.MaxTopicLen = 200
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+}
+
+// Stats are the hub's counters.
+type Stats struct {
+	Clients     int64  // connected now
+	Connects    uint64 // connections accepted in total
+	Dropped     uint64 // clients disconnected because their queue was full
+	TimedOut    uint64 // clients disconnected by a failed write or a missing pong
+	Published   uint64 // Publish calls
+	Flushed     uint64 // topic messages produced by the flushers (after coalescing)
+	Sent        uint64 // messages written to clients (data, snapshots, replies)
+	Snapshots   uint64 // snapshots queued
+	Replayed    uint64 // messages queued by resume
+	Topics      int    // topics known
+	BadRequests uint64 // client messages answered with an error
+}
+
+// Hub is the fan-out. It is safe for concurrent use.
+type Hub struct {
+	cfg      Config
+	base     uint64 // first seq of every topic
+	seed     maphash.Seed
+	shards   []*shard
+	upgrader websocket.Upgrader
+	log      *slog.Logger
+
+	mu      sync.Mutex
+	clients map[*client]struct{}
+	closed  bool
+	stop    chan struct{}
+	wg      sync.WaitGroup
+
+	nClients                                    atomic.Int64
+	connects, dropped, timedOut, published      atomic.Uint64
+	flushed, sent, snapshots, replayed, badReqs atomic.Uint64
+}
+
+var errClosed = errors.New("hub: closed")
+
+// New starts a hub: one flusher goroutine per shard (unless Coalesce < 0).
+func New(cfg Config) *Hub {
+	cfg.defaults()
+	h := &Hub{
+		cfg:     cfg,
+		base:    uint64(cfg.Clock().UnixMicro()),
+		seed:    maphash.MakeSeed(),
+		log:     cfg.Logger.With("component", "hub"),
+		clients: map[*client]struct{}{},
+		stop:    make(chan struct{}),
+	}
+	h.upgrader = websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 4096,
+		// Idle connections hold no write buffer.
+		WriteBufferPool:  &sync.Pool{},
+		HandshakeTimeout: 10 * time.Second,
+		CheckOrigin:      cfg.CheckOrigin,
+	}
+	if h.upgrader.CheckOrigin == nil {
+		h.upgrader.CheckOrigin = h.checkOrigin
+	}
+	h.shards = make([]*shard, cfg.Shards)
+	for i := range h.shards {
+		h.shards[i] = &shard{h: h, topics: map[Topic]*topic{}}
+	}
+	if cfg.Coalesce > 0 {
+		for _, s := range h.shards {
+			h.wg.Add(1)
+			go s.run(cfg.Coalesce)
+		}
+	}
+	return h
+}
+
+// Publish sets the latest value of a topic; subscribers get it at the next
+// flush, coalesced with any other publish to the topic in the same interval.
+// data must be valid JSON; Publish copies it and never blocks on clients.
+func (h *Hub) Publish(t Topic, data json.RawMessage) error {
+	if t == "" || len(t) > h.cfg.MaxTopicLen {
+		return fmt.Errorf("hub: bad topic %q", t)
+	}
+	if !json.Valid(data) {
+		return fmt.Errorf("hub: publish %s: data is not valid JSON", t)
+	}
+	d := append(json.RawMessage(nil), data...)
+	s := h.shard(t)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if h.isClosed() {
+		return errClosed
+	}
+	tp := s.topic(t)
+	tp.pending = d
+	if !tp.dirty {
+		tp.dirty = true
+		s.dirty = append(s.dirty, tp)
+	}
+	h.published.Add(1)
+	return nil
+}
+
+// PublishJSON marshals v and publishes it.
+func (h *Hub) PublishJSON(t Topic, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("hub: publish %s: %w", t, err)
+	}
+	return h.Publish(t, b)
+}
+
+// Latest returns the last flushed message of a topic.
+func (h *Hub) Latest(t Topic) (Message, bool) {
+	s := h.shard(t)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tp := s.topics[t]
+	if tp == nil || tp.latest == nil {
+		return Message{}, false
+	}
+	return tp.latest.msg, true
+}
+
+// Flush sends the pending changes of every shard now. The flushers call it
+// every Coalesce interval; with Coalesce < 0 the caller does.
+func (h *Hub) Flush() {
+	for _, s := range h.shards {
+		s.flush()
+	}
+}
+
+// Stats returns the counters.
+func (h *Hub) Stats() Stats {
+	st := Stats{
+		Clients:     h.nClients.Load(),
+		Connects:    h.connects.Load(),
+		Dropped:     h.dropped.Load(),
+		TimedOut:    h.timedOut.Load(),
+		Published:   h.published.Load(),
+		Flushed:     h.flushed.Load(),
+		Sent:        h.sent.Load(),
+		Snapshots:   h.snapshots.Load(),
+		Replayed:    h.replayed.Load(),
+		BadRequests: h.badReqs.Load(),
+	}
+	for _, s := range h.shards {
+		s.mu.Lock()
+		st.Topics += len(s.topics)
+		s.mu.Unlock()
+	}
+	return st
+}
+
+// Close stops the flushers and disconnects every client.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	h.closed = true
+	close(h.stop)
+	cs := make([]*client, 0, len(h.clients))
+	for c := range h.clients {
+		cs = append(cs, c)
+	}
+	h.mu.Unlock()
+	h.wg.Wait()
+	for _, c := range cs {
+		c.close(closeShutdown)
+	}
+}
+
+func (h *Hub) isClosed() bool {
+	select {
+	case <-h.stop:
+		return true
+	default:
+		return false
+	}
+}
+
+func (h *Hub) shard(t Topic) *shard {
+	return h.shards[maphash.String(h.seed, t)%uint64(len(h.shards))]
+}
+
+// subscribe adds c to each topic and queues, per topic, the messages after
+// since[t] when the ring still holds them all, else a snapshot. Queuing
+// happens under the topic's shard lock, so nothing the flusher sends later
+// can overtake it or be missed.
+func (h *Hub) subscribe(c *client, topics []Topic, since map[Topic]uint64) {
+	for _, t := range topics {
+		s := h.shard(t)
+		s.mu.Lock()
+		tp := s.topic(t)
+		tp.subs[c] = struct{}{}
+		last, resume := since[t]
+		s.catchUp(c, tp, last, resume)
+		s.mu.Unlock()
+	}
+}
+
+func (h *Hub) unsubscribe(c *client, topics []Topic) {
+	for _, t := range topics {
+		s := h.shard(t)
+		s.mu.Lock()
+		if tp := s.topics[t]; tp != nil {
+			delete(tp.subs, c)
+			s.forget(tp)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// entry is a message encoded once for every subscriber.
+type entry struct {
+	msg   Message
+	frame *websocket.PreparedMessage
+}
+
+func newEntry(m Message) (*entry, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
+	if err != nil {
+		return nil, err
+	}
+	return &entry{msg: m, frame: pm}, nil
+}
+
+type shard struct {
+	h      *Hub
+	mu     sync.Mutex
+	topics map[Topic]*topic
+	dirty  []*topic
+}
+
+type topic struct {
+	name    Topic
+	seq     uint64 // seq of latest; h.base before the first flush
+	latest  *entry
+	snap    *entry // latest as a snapshot, built on demand
+	pending json.RawMessage
+	dirty   bool
+	ring    []*entry // ring[seq%len] for the last HistoryLen seqs
+	subs    map[*client]struct{}
+}
+
+func (s *shard) topic(t Topic) *topic {
+	tp := s.topics[t]
+	if tp == nil {
+		tp = &topic{name: t, seq: s.h.base, ring: make([]*entry, s.h.cfg.HistoryLen), subs: map[*client]struct{}{}}
+		s.topics[t] = tp
+	}
+	return tp
+}
+
+// forget drops a topic nobody reads that never had a value, so that
+// subscriptions to made-up names do not pile up.
+func (s *shard) forget(tp *topic) {
+	if len(tp.subs) == 0 && tp.latest == nil && !tp.dirty {
+		delete(s.topics, tp.name)
+	}
+}
+
+func (s *shard) run(every time.Duration) {
+	defer s.h.wg.Done()
+	tk := time.NewTicker(every)
+	defer tk.Stop()
+	for {
+		select {
+		case <-tk.C:
+			s.flush()
+		case <-s.h.stop:
+			return
+		}
+	}
+}
+
+func (s *shard) flush() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, tp := range s.dirty {
+		tp.dirty = false
+		e, err := newEntry(Message{Topic: tp.name, Seq: tp.seq + 1, Data: tp.pending})
+		tp.pending = nil
+		if err != nil { // Publish validated the JSON; cannot happen
+			s.h.log.Error("encode message", "topic", tp.name, "err", err)
+			continue
+		}
+		tp.seq++
+		tp.latest, tp.snap = e, nil
+		tp.ring[tp.seq%uint64(len(tp.ring))] = e
+		s.h.flushed.Add(1)
+		for c := range tp.subs {
+			c.enqueue(e.frame)
+		}
+	}
+	clear(s.dirty)
+	s.dirty = s.dirty[:0]
+}
+
+// catchUp queues for c what it needs of tp after seq last (caller holds s.mu).
+func (s *shard) catchUp(c *client, tp *topic, last uint64, resume bool) {
+	if resume && last == tp.seq {
+		return // up to date
+	}
+	if resume && last < tp.seq {
+		kept := min(uint64(len(tp.ring)), tp.seq-s.h.base)
+		missed := tp.seq - last
+		// Replay only if the ring has it all and it leaves room in the
+		// queue; else a snapshot says the same in one message.
+		if missed <= kept && int(missed) <= c.room()/2 {
+			for q := last + 1; q <= tp.seq; q++ {
+				if !c.enqueue(tp.ring[q%uint64(len(tp.ring))].frame) {
+					return
+				}
+				s.h.replayed.Add(1)
+			}
+			return
+		}
+	}
+	if tp.snap == nil {
+		m := Message{Topic: tp.name, Seq: tp.seq, Snapshot: true}
+		if tp.latest != nil {
+			m.Data = tp.latest.msg.Data
+		}
+		e, err := newEntry(m)
+		if err != nil {
+			s.h.log.Error("encode snapshot", "topic", tp.name, "err", err)
+			return
+		}
+		tp.snap = e
+	}
+	if c.enqueue(tp.snap.frame) {
+		s.h.snapshots.Add(1)
+	}
+}
