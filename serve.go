@@ -26,7 +26,9 @@ import (
 	"github.com/yiping-ioc/yiping/collectors/push"
 	"github.com/yiping-ioc/yiping/demo"
 	"github.com/yiping-ioc/yiping/engine"
+	"github.com/yiping-ioc/yiping/feed"
 	"github.com/yiping-ioc/yiping/history"
+	"github.com/yiping-ioc/yiping/hub"
 	"github.com/yiping-ioc/yiping/journal"
 	"github.com/yiping-ioc/yiping/record"
 	"github.com/yiping-ioc/yiping/server"
@@ -164,11 +166,14 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 		return err
 	}
 
+	h := hub.New(hub.Config{Logger: log.With("component", "hub")})
+	defer h.Close()
 	srv := server.New(server.Config{
 		Addr:      o.addr,
 		Logger:    log.With("component", "server"),
 		BodyLimit: push.DefaultMaxBodyBytes,
 		Metrics:   promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}),
+		WebSocket: http.HandlerFunc(h.ServeWS),
 	}, eng)
 	if err := push.Routes(srv.App(), runner); err != nil {
 		log.Info("push intake off", "reason", err.Error())
@@ -188,6 +193,8 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	recorded := make(chan struct{})
 	go func() { defer close(recorded); rec.Run(recCtx) }()
 	go tick(ctx, eng)
+	go feed.New(eng, h, time.Second, log.With("component", "feed")).Run(ctx)
+	go publishHealth(ctx, runner, h, log)
 	err = srv.ListenAndServe(ctx)
 	// The recorder's last cycle must land before the store closes.
 	stopRec()
@@ -225,6 +232,25 @@ func startDemo(ctx context.Context, cal *calendar.Calendar, log *slog.Logger) ([
 	}
 	log.Info("demo platform", "url", base)
 	return sources, nil
+}
+
+// publishHealth puts every source's health on its hub topic, so screens
+// can show a "data delayed" state when a source stops.
+func publishHealth(ctx context.Context, runner *collectors.Runner, h *hub.Hub, log *slog.Logger) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		for _, s := range runner.Health() {
+			if err := h.PublishJSON(hub.HealthTopic(s.Source), s); err != nil {
+				log.Error("publish health", "source", s.Source, "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // tick keeps the engine's clock on the wall clock, so deadlines passing

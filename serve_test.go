@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/yiping-ioc/yiping/store"
 	"github.com/yiping-ioc/yiping/store/embedded"
 )
@@ -112,6 +114,17 @@ func TestServeEndToEnd(t *testing.T) {
 		}
 		return ""
 	})
+	// A wall screen's live feed: subscribe before the push.
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	topic := "ind:call_volume:620802:month"
+	if err := ws.WriteJSON(map[string]any{"op": "subscribe", "topics": []string{topic}}); err != nil {
+		t.Fatal(err)
+	}
+
 	// Push intake: one call in a county the demo does not use for calls.
 	csv := "call_id,region_code,offered_at,answered,wait_seconds\nPUSH-1,620802,%s,1,3\nPUSH-2,6208,%s,1,3\n"
 	now := time.Now().Add(-time.Minute).Format(time.RFC3339)
@@ -134,6 +147,22 @@ func TestServeEndToEnd(t *testing.T) {
 		}
 		return ""
 	})
+	// The change reaches the subscribed screen over the websocket.
+	ws.SetReadDeadline(time.Now().Add(60 * time.Second))
+	for {
+		var m struct {
+			Topic string `json:"topic"`
+			Data  struct {
+				Numerator float64 `json:"numerator"`
+			} `json:"data"`
+		}
+		if err := ws.ReadJSON(&m); err != nil {
+			t.Fatalf("websocket: %v", err)
+		}
+		if m.Topic == topic && m.Data.Numerator == before+1 {
+			break
+		}
+	}
 	if code, body := get(t, base+"/healthz"); code != 200 {
 		t.Errorf("healthz %d %s", code, body)
 	}

@@ -16,7 +16,7 @@ import (
 type fakeIndicators []engine.Result
 
 func (f fakeIndicators) Results(engine.Period, bool) ([]engine.Result, error) { return f, nil }
-func (f fakeIndicators) Now() int64                                          { return 0 }
+func (f fakeIndicators) Now() int64                                           { return 0 }
 
 func rate(ind, reg string, num, den int64) engine.Result {
 	return engine.Result{Indicator: ind, Region: reg, Numerator: num, Denominator: den, Rate: true}

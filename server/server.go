@@ -35,6 +35,10 @@ type Config struct {
 	BodyLimit int
 	// Metrics serves /metrics (Prometheus); nil serves none.
 	Metrics http.Handler
+	// WebSocket serves /ws, the live feed of the wall screens (the hub);
+	// nil serves none. It is mounted on net/http, not fiber: upgrading
+	// needs http.Hijacker.
+	WebSocket http.Handler
 	// Ready reports whether the server can take traffic (/readyz): the
 	// journal replayed, the store open. Nil means always ready.
 	Ready func() error
@@ -69,6 +73,9 @@ func New(cfg Config, ind Indicators) *Server {
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("/readyz", s.readyz)
 	mux.Handle(assets.Root, assets.Handler())
+	if cfg.WebSocket != nil {
+		mux.Handle("/ws", cfg.WebSocket)
+	}
 	mux.Handle("/", adaptor.FiberApp(s.app))
 	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	return s
