@@ -113,7 +113,8 @@ func (s *Server) handleRanking(c *fiber.Ctx) error {
 	for i, r := range rows {
 		x[i] = r.Name
 		if r.Null {
-			data[i] = opts.BarData{Value: nil}
+			// ECharts' notation for a missing value: no bar, not a zero.
+			data[i] = opts.BarData{Value: "-"}
 			continue
 		}
 		v := r.Value
