@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/yiping-ioc/yiping/ingest"
 	"github.com/yiping-ioc/yiping/record"
 )
 
@@ -34,14 +35,11 @@ type accumulator struct {
 	res     Result
 }
 
-// pending holds the rows of one kind added since the last commit.
+// pending holds the rows of one kind added since the last commit: their
+// canonical values for the journal and their records for the sink.
 type pending struct {
-	values  []string
-	cases   []record.Case
-	evals   []record.Evaluation
-	tickets []record.Ticket
-	calls   []record.Call
-	items   []record.Item
+	values []string
+	recs   ingest.Batch
 }
 
 func (p *pending) rows(k record.Kind) int { return len(p.values) / len(k.Fields()) }
@@ -66,37 +64,9 @@ func (a *accumulator) AddRow(k record.Kind, values []string) error {
 		return a.reject(k, err)
 	}
 	p := &a.pend[k]
-	switch k {
-	case record.KindCase:
-		r, err := a.p.Case(row)
-		if err != nil {
-			return a.reject(k, err)
-		}
-		p.cases = append(p.cases, r)
-	case record.KindEvaluation:
-		r, err := a.p.Evaluation(row)
-		if err != nil {
-			return a.reject(k, err)
-		}
-		p.evals = append(p.evals, r)
-	case record.KindTicket:
-		r, err := a.p.Ticket(row)
-		if err != nil {
-			return a.reject(k, err)
-		}
-		p.tickets = append(p.tickets, r)
-	case record.KindCall:
-		r, err := a.p.Call(row)
-		if err != nil {
-			return a.reject(k, err)
-		}
-		p.calls = append(p.calls, r)
-	case record.KindItem:
-		r, err := a.p.Item(row)
-		if err != nil {
-			return a.reject(k, err)
-		}
-		p.items = append(p.items, r)
+	p.recs.Kind = k
+	if err := p.recs.Add(a.p, row); err != nil {
+		return a.reject(k, err)
 	}
 	// The strings are immutable and the mapping wrote fresh ones where it
 	// changed a value, so keeping them past the caller's row is safe.

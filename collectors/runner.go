@@ -339,22 +339,7 @@ func (r *Runner) commit(s *source, k record.Kind, replace bool, p *pending) (int
 	if err != nil {
 		return 0, fmt.Errorf("commit %d %s: %w", p.rows(k), k, err)
 	}
-	switch k {
-	case record.KindCase:
-		r.sink.UpsertCases(p.cases)
-	case record.KindEvaluation:
-		r.sink.UpsertEvaluations(p.evals)
-	case record.KindTicket:
-		r.sink.UpsertTickets(p.tickets)
-	case record.KindCall:
-		r.sink.UpsertCalls(p.calls)
-	case record.KindItem:
-		if rc, ok := r.sink.(journal.CatalogReplacer); ok && replace {
-			rc.ReplaceCatalog(p.items)
-		} else {
-			r.sink.UpsertItems(p.items)
-		}
-	}
+	p.recs.FileInto(r.sink, replace)
 	return off, nil
 }
 

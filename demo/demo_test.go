@@ -124,22 +124,7 @@ func TestRecordsParse(t *testing.T) {
 	}
 }
 
-func parse(p *record.Parser, k record.Kind, v []string) error {
-	var err error
-	switch k {
-	case record.KindCase:
-		_, err = p.Case(v)
-	case record.KindEvaluation:
-		_, err = p.Evaluation(v)
-	case record.KindTicket:
-		_, err = p.Ticket(v)
-	case record.KindCall:
-		_, err = p.Call(v)
-	case record.KindItem:
-		_, err = p.Item(v)
-	}
-	return err
-}
+func parse(p *record.Parser, k record.Kind, v []string) error { return p.Check(k, v) }
 
 // TestLifecycle follows records over simulated days: the same id comes
 // again with a newer updated_at as it progresses, never goes back, and

@@ -87,15 +87,15 @@ func ReadFile(ctx context.Context, path string, k record.Kind, p *record.Parser,
 			Reason: fmt.Sprintf("%v; all %d rows skipped", ErrMissingColumn, st.Rows)})
 		return st, nil
 	}
-	batches := make(chan any, 4)
+	batches := make(chan *Batch, 4)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		for b := range batches {
-			file(sink, b)
+			b.FileInto(sink, false)
 		}
 	}()
-	b := newBatch(k)
+	b := &Batch{Kind: k}
 	var readErr error
 	for {
 		if st.Rows%4096 == 0 && ctx.Err() != nil {
@@ -118,7 +118,7 @@ func ReadFile(ctx context.Context, path string, k record.Kind, p *record.Parser,
 			break
 		}
 		st.Rows++
-		if perr := b.add(p, row.Values); perr != nil {
+		if perr := b.Add(p, row.Values); perr != nil {
 			st.Skipped++
 			re := &recordio.RowError{File: name, Line: row.Line, Reason: perr.Error()}
 			var fe *record.FieldError
@@ -128,12 +128,13 @@ func ReadFile(ctx context.Context, path string, k record.Kind, p *record.Parser,
 			report(re)
 			continue
 		}
-		if b.len() >= batchSize {
-			batches <- b.take()
+		if b.Len() >= batchSize {
+			batches <- b
+			b = &Batch{Kind: k}
 		}
 	}
-	if b.len() > 0 {
-		batches <- b.take()
+	if b.Len() > 0 {
+		batches <- b
 	}
 	close(batches)
 	<-done
@@ -150,92 +151,6 @@ func missingRequired(k record.Kind, missing []string) []string {
 		}
 	}
 	return out
-}
-
-// batch accumulates parsed records of one kind.
-type batch struct {
-	kind    record.Kind
-	cases   []record.Case
-	evals   []record.Evaluation
-	tickets []record.Ticket
-	calls   []record.Call
-	items   []record.Item
-}
-
-func newBatch(k record.Kind) *batch { return &batch{kind: k} }
-
-func (b *batch) add(p *record.Parser, v []string) error {
-	switch b.kind {
-	case record.KindCase:
-		c, err := p.Case(v)
-		if err != nil {
-			return err
-		}
-		b.cases = append(b.cases, c)
-	case record.KindEvaluation:
-		e, err := p.Evaluation(v)
-		if err != nil {
-			return err
-		}
-		b.evals = append(b.evals, e)
-	case record.KindTicket:
-		t, err := p.Ticket(v)
-		if err != nil {
-			return err
-		}
-		b.tickets = append(b.tickets, t)
-	case record.KindCall:
-		c, err := p.Call(v)
-		if err != nil {
-			return err
-		}
-		b.calls = append(b.calls, c)
-	case record.KindItem:
-		it, err := p.Item(v)
-		if err != nil {
-			return err
-		}
-		b.items = append(b.items, it)
-	}
-	return nil
-}
-
-func (b *batch) len() int {
-	return len(b.cases) + len(b.evals) + len(b.tickets) + len(b.calls) + len(b.items)
-}
-
-// take hands over the accumulated records and starts a fresh slice, since
-// the sink may still be filing the previous one.
-func (b *batch) take() any {
-	var out any
-	switch b.kind {
-	case record.KindCase:
-		out, b.cases = b.cases, make([]record.Case, 0, batchSize)
-	case record.KindEvaluation:
-		out, b.evals = b.evals, make([]record.Evaluation, 0, batchSize)
-	case record.KindTicket:
-		out, b.tickets = b.tickets, make([]record.Ticket, 0, batchSize)
-	case record.KindCall:
-		out, b.calls = b.calls, make([]record.Call, 0, batchSize)
-	case record.KindItem:
-		out, b.items = b.items, make([]record.Item, 0, batchSize)
-	}
-	return out
-}
-
-func file(sink Sink, b any) {
-	switch v := b.(type) {
-	case []record.Case:
-		sink.UpsertCases(v)
-	case []record.Evaluation:
-		sink.UpsertEvaluations(v)
-	case []record.Ticket:
-		sink.UpsertTickets(v)
-	case []record.Call:
-		sink.UpsertCalls(v)
-	case []record.Item:
-		sink.UpsertItems(v)
-	}
 }
 
 // Extensions lists the file forms an export may take, in lookup order.

@@ -8,11 +8,8 @@ import (
 	"github.com/yiping-ioc/yiping/record"
 )
 
-// CatalogReplacer is a sink that can swap the whole item catalog for a new
-// snapshot; engine.Engine is one. A sink without it gets snapshots upserted.
-type CatalogReplacer interface {
-	ReplaceCatalog([]record.Item)
-}
+// CatalogReplacer is a sink that can swap the whole item catalog.
+type CatalogReplacer = ingest.CatalogReplacer
 
 // Replayed says what ReplayInto filed.
 type Replayed struct {
@@ -47,68 +44,15 @@ func (j *Journal) ReplayInto(ctx context.Context, sink ingest.Sink, p *record.Pa
 // the catalog when b.Replace is set and the sink can. It returns how many
 // rows the parser refused and the first reason.
 func Apply(sink ingest.Sink, p *record.Parser, b Batch) (bad int, first error) {
-	n := b.Len()
-	note := func(err error) {
-		if first == nil {
-			first = err
-		}
-		bad++
-	}
-	switch b.Kind {
-	case record.KindCase:
-		out := make([]record.Case, 0, n)
-		for i := range n {
-			if r, err := p.Case(b.Row(i)); err != nil {
-				note(err)
-			} else {
-				out = append(out, r)
+	recs := ingest.Batch{Kind: b.Kind}
+	for i := range b.Len() {
+		if err := recs.Add(p, b.Row(i)); err != nil {
+			if first == nil {
+				first = err
 			}
-		}
-		sink.UpsertCases(out)
-	case record.KindEvaluation:
-		out := make([]record.Evaluation, 0, n)
-		for i := range n {
-			if r, err := p.Evaluation(b.Row(i)); err != nil {
-				note(err)
-			} else {
-				out = append(out, r)
-			}
-		}
-		sink.UpsertEvaluations(out)
-	case record.KindTicket:
-		out := make([]record.Ticket, 0, n)
-		for i := range n {
-			if r, err := p.Ticket(b.Row(i)); err != nil {
-				note(err)
-			} else {
-				out = append(out, r)
-			}
-		}
-		sink.UpsertTickets(out)
-	case record.KindCall:
-		out := make([]record.Call, 0, n)
-		for i := range n {
-			if r, err := p.Call(b.Row(i)); err != nil {
-				note(err)
-			} else {
-				out = append(out, r)
-			}
-		}
-		sink.UpsertCalls(out)
-	case record.KindItem:
-		out := make([]record.Item, 0, n)
-		for i := range n {
-			if r, err := p.Item(b.Row(i)); err != nil {
-				note(err)
-			} else {
-				out = append(out, r)
-			}
-		}
-		if rc, ok := sink.(CatalogReplacer); ok && b.Replace {
-			rc.ReplaceCatalog(out)
-		} else {
-			sink.UpsertItems(out)
+			bad++
 		}
 	}
+	recs.FileInto(sink, b.Replace)
 	return bad, first
 }

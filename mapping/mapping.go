@@ -407,19 +407,7 @@ func newChecker(k record.Kind) func(i int, v string) string {
 	return func(i int, v string) string {
 		row := slices.Clone(sampleRows[k])
 		row[i] = v
-		var err error
-		switch k {
-		case record.KindCase:
-			_, err = p.Case(row)
-		case record.KindEvaluation:
-			_, err = p.Evaluation(row)
-		case record.KindTicket:
-			_, err = p.Ticket(row)
-		case record.KindCall:
-			_, err = p.Call(row)
-		case record.KindItem:
-			_, err = p.Item(row)
-		}
+		err := p.Check(k, row)
 		var fe *record.FieldError
 		if errors.As(err, &fe) {
 			return fe.Reason

@@ -454,3 +454,24 @@ func daysFromCivil(y, m, d int) int64 {
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return int64(era*146097 + doe - 719468)
 }
+
+// Check reads v as a row of kind k and reports the first unreadable field,
+// keeping nothing: for callers that only validate (mappings, generators).
+func (p *Parser) Check(k Kind, v []string) error {
+	var err error
+	switch k {
+	case KindCase:
+		_, err = p.Case(v)
+	case KindEvaluation:
+		_, err = p.Evaluation(v)
+	case KindTicket:
+		_, err = p.Ticket(v)
+	case KindCall:
+		_, err = p.Call(v)
+	case KindItem:
+		_, err = p.Item(v)
+	default:
+		err = fmt.Errorf("unknown record kind %d", k)
+	}
+	return err
+}

@@ -162,19 +162,7 @@ func FuzzRows(f *testing.F) {
 				v = append(v, "")
 			}
 			v = v[:len(k.Fields())]
-			var err error
-			switch k {
-			case KindCase:
-				_, err = p.Case(v)
-			case KindEvaluation:
-				_, err = p.Evaluation(v)
-			case KindTicket:
-				_, err = p.Ticket(v)
-			case KindCall:
-				_, err = p.Call(v)
-			case KindItem:
-				_, err = p.Item(v)
-			}
+			err := p.Check(k, v)
 			if fe, ok := err.(*FieldError); err != nil && (!ok || fe.Field == "" || fe.Reason == "") {
 				t.Fatalf("%s: error %v does not name a field", k, err)
 			}

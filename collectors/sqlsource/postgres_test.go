@@ -72,22 +72,7 @@ func (a *testAcc) Checkpoint(ctx context.Context, cursor string) error {
 	return nil
 }
 
-func parse(p *record.Parser, k record.Kind, v []string) error {
-	var err error
-	switch k {
-	case record.KindCase:
-		_, err = p.Case(v)
-	case record.KindEvaluation:
-		_, err = p.Evaluation(v)
-	case record.KindTicket:
-		_, err = p.Ticket(v)
-	case record.KindCall:
-		_, err = p.Call(v)
-	case record.KindItem:
-		_, err = p.Item(v)
-	}
-	return err
-}
+func parse(p *record.Parser, k record.Kind, v []string) error { return p.Check(k, v) }
 
 func shanghai(t testing.TB) *time.Location {
 	loc, err := time.LoadLocation("Asia/Shanghai")

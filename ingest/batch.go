@@ -1,0 +1,88 @@
+package ingest
+
+import "github.com/yiping-ioc/yiping/record"
+
+// CatalogReplacer is a sink that can swap the whole item catalog for a new
+// snapshot (SPEC.md section 3: the newest catalog replaces the old one).
+type CatalogReplacer interface {
+	ReplaceCatalog([]record.Item)
+}
+
+// Batch collects parsed records of one kind, in order, until they are
+// filed into a sink. It is the one place that turns a row of any kind into
+// its record and hands the records of that kind to the sink, for every
+// path records take: export files, collectors and journal replay.
+type Batch struct {
+	Kind        record.Kind
+	Cases       []record.Case
+	Evaluations []record.Evaluation
+	Tickets     []record.Ticket
+	Calls       []record.Call
+	Items       []record.Item
+}
+
+// Add parses v, a row aligned to b.Kind.Fields(), and appends the record.
+// A row the parser refuses is not added; its *record.FieldError is
+// returned.
+func (b *Batch) Add(p *record.Parser, v []string) error {
+	switch b.Kind {
+	case record.KindCase:
+		r, err := p.Case(v)
+		if err != nil {
+			return err
+		}
+		b.Cases = append(b.Cases, r)
+	case record.KindEvaluation:
+		r, err := p.Evaluation(v)
+		if err != nil {
+			return err
+		}
+		b.Evaluations = append(b.Evaluations, r)
+	case record.KindTicket:
+		r, err := p.Ticket(v)
+		if err != nil {
+			return err
+		}
+		b.Tickets = append(b.Tickets, r)
+	case record.KindCall:
+		r, err := p.Call(v)
+		if err != nil {
+			return err
+		}
+		b.Calls = append(b.Calls, r)
+	case record.KindItem:
+		r, err := p.Item(v)
+		if err != nil {
+			return err
+		}
+		b.Items = append(b.Items, r)
+	}
+	return nil
+}
+
+// Len returns how many records the batch holds.
+func (b *Batch) Len() int {
+	return len(b.Cases) + len(b.Evaluations) + len(b.Tickets) + len(b.Calls) + len(b.Items)
+}
+
+// FileInto hands the records to sink. With replaceCatalog, items replace
+// the whole catalog when the sink can do that. The sink owns the slices
+// afterwards: start a fresh Batch rather than reuse this one.
+func (b *Batch) FileInto(sink Sink, replaceCatalog bool) {
+	switch b.Kind {
+	case record.KindCase:
+		sink.UpsertCases(b.Cases)
+	case record.KindEvaluation:
+		sink.UpsertEvaluations(b.Evaluations)
+	case record.KindTicket:
+		sink.UpsertTickets(b.Tickets)
+	case record.KindCall:
+		sink.UpsertCalls(b.Calls)
+	case record.KindItem:
+		if rc, ok := sink.(CatalogReplacer); ok && replaceCatalog {
+			rc.ReplaceCatalog(b.Items)
+		} else {
+			sink.UpsertItems(b.Items)
+		}
+	}
+}
