@@ -1,0 +1,178 @@
+// Package browsertest runs pages in a real headless Chromium for tests: the
+// browser the wall screens and the console run in, started the way the
+// command halls start it (fresh profile, no background networking). It is a
+// test helper used by the _test files of the packages that serve pages.
+package browsertest
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// Options adjust the browser. Zero fields take defaults.
+type Options struct {
+	Width, Height int           // window size, default 1920×1080
+	Timeout       time.Duration // whole-test bound, default 90 s
+}
+
+// Chrome starts a real headless Chromium (YIPING_CHROME, or chromium on
+// PATH, installed by scripts/install-chromium) and returns a chromedp
+// context for one tab. Everything is torn down when the test ends. Without
+// a browser the test fails, unless YIPING_SKIP_BROWSER=1 says to skip.
+func Chrome(t testing.TB, o Options) context.Context {
+	t.Helper()
+	if o.Width == 0 {
+		o.Width, o.Height = 1920, 1080
+	}
+	if o.Timeout == 0 {
+		o.Timeout = 90 * time.Second
+	}
+	path := os.Getenv("YIPING_CHROME")
+	if path == "" {
+		path, _ = exec.LookPath("chromium")
+	}
+	if path == "" {
+		if os.Getenv("YIPING_SKIP_BROWSER") == "1" {
+			t.Skip("YIPING_SKIP_BROWSER=1 and no chromium")
+		}
+		t.Fatal("chromium not found: run scripts/install-chromium (or set YIPING_CHROME), or YIPING_SKIP_BROWSER=1 to skip browser tests")
+	}
+	// Not t.TempDir: Chromium may still write to its profile while the
+	// test's own cleanup runs, and a failed removal would fail the test.
+	profile, err := os.MkdirTemp("", "yiping-chrome-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(profile),
+		chromedp.WindowSize(o.Width, o.Height),
+	}
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelC := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(ctx, o.Timeout)
+	t.Cleanup(func() {
+		cancelT()
+		chromedp.Cancel(ctx)
+		cancelC()
+		cancelA()
+		os.RemoveAll(profile)
+	})
+	return ctx
+}
+
+// Watcher records what a tab requests and every console error and uncaught
+// exception, from the moment Watch is called. Run network.Enable() and
+// runtime.Enable() in the tab for the events to flow.
+type Watcher struct {
+	mu       sync.Mutex
+	requests []string
+	problems []string
+}
+
+// Watch starts recording the tab of ctx.
+func Watch(ctx context.Context) *Watcher {
+	w := &Watcher{}
+	chromedp.ListenTarget(ctx, func(ev any) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		switch e := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			w.requests = append(w.requests, e.Request.URL)
+		case *runtime.EventExceptionThrown:
+			msg := e.ExceptionDetails.Text
+			if e.ExceptionDetails.Exception != nil {
+				msg += " " + e.ExceptionDetails.Exception.Description
+			}
+			w.problems = append(w.problems, "exception: "+msg)
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.APITypeError {
+				msg := "console.error:"
+				for _, a := range e.Args {
+					msg += " " + string(a.Value) + a.Description
+				}
+				w.problems = append(w.problems, msg)
+			}
+		}
+	})
+	return w
+}
+
+// Requests returns the URLs requested so far.
+func (w *Watcher) Requests() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.requests...)
+}
+
+// Problems returns the console errors and exceptions so far.
+func (w *Watcher) Problems() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.problems...)
+}
+
+// Reset forgets what was recorded, e.g. to ignore the errors a test
+// provokes on purpose.
+func (w *Watcher) Reset() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.requests, w.problems = nil, nil
+}
+
+// Check fails the test for every console error or exception and for every
+// request that left the server at base (data: and blob: URLs stay in the
+// page). It returns the number of requests seen.
+func (w *Watcher) Check(t testing.TB, base string) int {
+	t.Helper()
+	b, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("base %q: %v", base, err)
+	}
+	for _, p := range w.Problems() {
+		t.Errorf("page problem: %s", p)
+	}
+	reqs := w.Requests()
+	for _, r := range reqs {
+		u, err := url.Parse(r)
+		if err != nil || (u.Scheme != "data" && u.Scheme != "blob" && u.Host != b.Host) {
+			t.Errorf("request left the server: %s", r)
+		}
+	}
+	return len(reqs)
+}
+
+// Artifact writes data as a test artifact under YIPING_ARTIFACTS (scripts/test
+// sets ./artifacts; otherwise a temp dir) and returns its path.
+func Artifact(t testing.TB, name string, data []byte) string {
+	t.Helper()
+	dir := os.Getenv("YIPING_ARTIFACTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, name)
+	if err := os.WriteFile(out, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
