@@ -116,6 +116,23 @@ const (
 
 var ticketChannelNames = map[string]TicketChannel{"phone": TicketPhone, "web": TicketWeb, "wechat": TicketWechat, "app": TicketApp, "message_board": TicketMessageBoard, "other": TicketOther}
 
+// String returns the kind as the records spell it ("complaint"), or ""
+// for a value that is not a kind.
+func (k TicketKind) String() string { return nameOf(ticketKindNames, k) }
+
+// String returns the channel as the records spell it ("wechat"), or ""
+// for a value that is not a channel.
+func (c TicketChannel) String() string { return nameOf(ticketChannelNames, c) }
+
+func nameOf[V comparable](names map[string]V, v V) string {
+	for n, x := range names {
+		if x == v {
+			return n
+		}
+	}
+	return ""
+}
+
 // Callback is the result of the satisfaction call-back on a closed ticket.
 type Callback uint8
 
