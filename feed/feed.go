@@ -13,6 +13,7 @@ import (
 
 	"github.com/yiping-ioc/yiping/engine"
 	"github.com/yiping-ioc/yiping/hub"
+	"github.com/yiping-ioc/yiping/scoring"
 )
 
 // Engine is what the feed reads.
@@ -50,6 +51,12 @@ type Feed struct {
 	interval time.Duration
 	log      *slog.Logger
 	last     map[string]state
+	// targets, when set, also publish composite scores (WithScores).
+	targets   *scoring.Config
+	lastScore map[string]float64
+	// poke asks Run for a cycle now (Notify): new records reach the
+	// screens without waiting for the next tick.
+	poke chan struct{}
 }
 
 // New returns a feed that runs every interval (default 1s).
@@ -60,7 +67,7 @@ func New(eng Engine, pub Publisher, interval time.Duration, log *slog.Logger) *F
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Feed{eng: eng, pub: pub, interval: interval, log: log, last: make(map[string]state)}
+	return &Feed{eng: eng, pub: pub, interval: interval, log: log, last: make(map[string]state), poke: make(chan struct{}, 1)}
 }
 
 // Cycle publishes every value that changed since the previous cycle and
@@ -97,11 +104,31 @@ func (f *Feed) Cycle() (int, error) {
 			f.last[topic] = st
 			n++
 		}
+		if f.targets != nil {
+			m, err := f.publishScores(p, rs, asOf)
+			n += m
+			if err != nil {
+				return n, err
+			}
+		}
 	}
 	return n, nil
 }
 
-// Run publishes every interval until ctx ends.
+// Notify asks for a cycle soon: call it when records were filed. It never
+// blocks; calls during a cycle fold into one more cycle.
+func (f *Feed) Notify() {
+	select {
+	case f.poke <- struct{}{}:
+	default:
+	}
+}
+
+// minGap spaces cycles that Notify asks for, so a stream of small pushes
+// costs at most a few cycles a second.
+const minGap = 50 * time.Millisecond
+
+// Run publishes every interval, and soon after each Notify, until ctx ends.
 func (f *Feed) Run(ctx context.Context) {
 	t := time.NewTicker(f.interval)
 	defer t.Stop()
@@ -113,6 +140,12 @@ func (f *Feed) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-f.poke:
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(minGap):
+			}
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/yiping-ioc/yiping/calendar"
 	"github.com/yiping-ioc/yiping/engine"
 	"github.com/yiping-ioc/yiping/record"
+	"github.com/yiping-ioc/yiping/scoring"
 )
 
 // recorder is a fake hub.
@@ -52,5 +53,49 @@ func TestFeedPublishesOnlyChanges(t *testing.T) {
 	json.Unmarshal(pub["ind:answer_rate:620000:month"], &v)
 	if v.Numerator != 1 || *v.Denominator != 2 || *v.Value != 0.5 {
 		t.Errorf("answer_rate month 620000 = %+v, want 1/2", v)
+	}
+}
+
+func TestFeedPublishesScores(t *testing.T) {
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	now := time.Date(2026, 10, 9, 12, 0, 0, 0, loc)
+	eng, err := engine.New(engine.Config{Calendar: calendar.Default(loc), Now: now.UnixNano()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.UpsertCalls([]record.Call{{ID: "k1", Region: "620802", Offered: now.Add(-time.Hour).UnixNano(), Answered: true, WaitSeconds: 3}})
+	pub := recorder{}
+	targets := scoring.Default()
+	f := New(eng, pub, time.Second, nil).WithScores(targets)
+	if _, err := f.Cycle(); err != nil {
+		t.Fatal(err)
+	}
+	var s Score
+	if err := json.Unmarshal(pub["score:620802:month"], &s); err != nil {
+		t.Fatalf("score topic: %v (%s)", err, pub["score:620802:month"])
+	}
+	// Every call answered: the county's composite is what scoring says for
+	// those inputs, published with its tier.
+	rs, _ := eng.Results(engine.Month, false)
+	var in []scoring.Input
+	for _, r := range rs {
+		if r.Region == "620802" {
+			in = append(in, scoring.Input{Indicator: r.Indicator, Numerator: r.Numerator, Denominator: r.Denominator, Rate: r.Rate})
+		}
+	}
+	want := targets.Composite("county", in)
+	if want.Score == nil || s.Score == nil || *s.Score != *want.Score || s.Tier != want.Tier || s.Tier == "" {
+		t.Errorf("score = %+v, want %v %s", s, want.Score, want.Tier)
+	}
+	clear(pub)
+	if n, _ := f.Cycle(); n != 0 {
+		t.Errorf("unchanged cycle published %d", n)
+	}
+	eng.UpsertCalls([]record.Call{{ID: "k2", Region: "620802", Offered: now.Add(-time.Minute).UnixNano(), Answered: false, WaitSeconds: -1}})
+	f.Cycle()
+	var s2 Score
+	json.Unmarshal(pub["score:620802:month"], &s2)
+	if s2.Score == nil || *s2.Score >= *s.Score {
+		t.Errorf("after an unanswered call the score went %v → %v, want lower", *s.Score, s2.Score)
 	}
 }
