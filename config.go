@@ -27,6 +27,8 @@ type serveFile struct {
 	Demo         *bool          `yaml:"demo"`
 	Collectors   string         `yaml:"collectors"`
 	HistoryEvery time.Duration  `yaml:"history_every"`
+	Dashboards   string         `yaml:"dashboards"`
+	Targets      string         `yaml:"targets"`
 	Store        backend.Config `yaml:"store"`
 }
 
@@ -43,9 +45,11 @@ func loadServeFile(path string) (serveFile, error) {
 	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
 		return f, fmt.Errorf("config %s: %w", path, err)
 	}
-	// A collectors file named in the config is found beside it.
-	if f.Collectors != "" && !filepath.IsAbs(f.Collectors) {
-		f.Collectors = filepath.Join(filepath.Dir(path), f.Collectors)
+	// Files named in the config are found beside it.
+	for _, p := range []*string{&f.Collectors, &f.Dashboards, &f.Targets} {
+		if *p != "" && !filepath.IsAbs(*p) {
+			*p = filepath.Join(filepath.Dir(path), *p)
+		}
 	}
 	return f, nil
 }
@@ -69,6 +73,8 @@ func resolve(fs *flag.FlagSet, o *serveOptions, f serveFile, getenv func(string)
 	str(&o.dataDir, "data-dir", "YIPING_DATA_DIR", f.DataDir)
 	str(&o.tz, "tz", "YIPING_TZ", f.TZ)
 	str(&o.collectorsFile, "collectors", "YIPING_COLLECTORS", f.Collectors)
+	str(&o.dashboardsDir, "dashboards", "YIPING_DASHBOARDS", f.Dashboards)
+	str(&o.targetsFile, "targets", "YIPING_TARGETS", f.Targets)
 	if !set["demo"] {
 		switch v := getenv("YIPING_DEMO"); {
 		case v != "":

@@ -24,6 +24,7 @@ import (
 	"github.com/yiping-ioc/yiping/collectors/all"
 	"github.com/yiping-ioc/yiping/collectors/httppull"
 	"github.com/yiping-ioc/yiping/collectors/push"
+	"github.com/yiping-ioc/yiping/dashboards"
 	"github.com/yiping-ioc/yiping/demo"
 	"github.com/yiping-ioc/yiping/engine"
 	"github.com/yiping-ioc/yiping/feed"
@@ -31,13 +32,18 @@ import (
 	"github.com/yiping-ioc/yiping/hub"
 	"github.com/yiping-ioc/yiping/journal"
 	"github.com/yiping-ioc/yiping/record"
+	"github.com/yiping-ioc/yiping/region"
+	"github.com/yiping-ioc/yiping/scoring"
 	"github.com/yiping-ioc/yiping/server"
 	"github.com/yiping-ioc/yiping/store"
 	"github.com/yiping-ioc/yiping/store/backend"
+	"github.com/yiping-ioc/yiping/ticker"
+	"github.com/yiping-ioc/yiping/wall"
 )
 
 type serveOptions struct {
 	addr, dataDir, tz, collectorsFile string
+	dashboardsDir, targetsFile        string
 	demo                              bool
 	historyEvery                      time.Duration
 	store                             backend.Config
@@ -47,11 +53,13 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o serveOptions
-	configFile := fs.String("config", os.Getenv("YIPING_CONFIG"), "configuration file, YAML: addr, data_dir, tz, demo, collectors, history_every, store{kind, influxdb{url, token, org, bucket}} (env YIPING_CONFIG)")
+	configFile := fs.String("config", os.Getenv("YIPING_CONFIG"), "configuration file, YAML: addr, data_dir, tz, demo, collectors, dashboards, targets, history_every, store{kind, influxdb{url, token, org, bucket}} (env YIPING_CONFIG)")
 	fs.StringVar(&o.addr, "addr", ":8080", "listen address (env YIPING_ADDR)")
 	fs.StringVar(&o.dataDir, "data-dir", "./data", "where Yiping keeps its state: journal, history store, spool (env YIPING_DATA_DIR)")
 	fs.StringVar(&o.tz, "tz", "Asia/Shanghai", "business time zone (env YIPING_TZ)")
 	fs.StringVar(&o.collectorsFile, "collectors", "", "collector sources config file, YAML (env YIPING_COLLECTORS)")
+	fs.StringVar(&o.dashboardsDir, "dashboards", "", "directory of wall screen definitions, YAML (default: the built-in screens; env YIPING_DASHBOARDS)")
+	fs.StringVar(&o.targetsFile, "targets", "", "targets, floors, weights and tiers per region level, YAML (default: SPEC.md's; env YIPING_TARGETS)")
 	fs.BoolVar(&o.demo, "demo", true, "run the built-in demo platform (Gansu) and collect from it (env YIPING_DEMO=0 turns it off)")
 	fs.DurationVar(&o.historyEvery, "history-every", 10*time.Second, "how often indicator values are recorded into the history store")
 	fs.Usage = func() {
@@ -105,6 +113,10 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	}
 	if err := os.MkdirAll(o.dataDir, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
+	}
+	screens, targets, err := loadScreens(o)
+	if err != nil {
+		return err
 	}
 	cal := calendar.Default(loc)
 	eng, err := engine.New(engine.Config{Calendar: cal, Now: time.Now().UnixNano()})
@@ -161,13 +173,19 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(promcollectors.NewGoCollector(), promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}))
-	runner, err := collectors.NewRunner(cfg, eng, jnl, log.With("component", "collectors"), reg)
+	// A screen subscribes to every value it shows (the overview: ~90
+	// topics, more after a drill-down into a city).
+	h := hub.New(hub.Config{Logger: log.With("component", "hub"), MaxTopics: 1024})
+	defer h.Close()
+	// The collectors file into the engine, and hotline tickets also go to
+	// the screens' live ticker.
+	fd := feed.New(eng, h, time.Second, log.With("component", "feed")).WithScores(targets)
+	tick := ticker.New(h, region.Default(), loc, 0)
+	sink := ticker.Tee{Sink: eng, Ticker: tick, Filed: fd.Notify, Logger: log.With("component", "ticker")}
+	runner, err := collectors.NewRunner(cfg, sink, jnl, log.With("component", "collectors"), reg)
 	if err != nil {
 		return err
 	}
-
-	h := hub.New(hub.Config{Logger: log.With("component", "hub")})
-	defer h.Close()
 	srv := server.New(server.Config{
 		Addr:      o.addr,
 		Logger:    log.With("component", "server"),
@@ -179,6 +197,21 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 		log.Info("push intake off", "reason", err.Error())
 	}
 	srv.App().Get("/api/collectors", runner.HealthHandler())
+	wl, err := wall.New(wall.Config{
+		Screens: screens, Live: eng, History: hist, Targets: targets, Location: loc,
+		Sources: func() []string {
+			var names []string
+			for _, s := range runner.Sources() {
+				names = append(names, s.Name)
+			}
+			return names
+		},
+		Logger: log.With("component", "wall"),
+	})
+	if err != nil {
+		return err
+	}
+	wl.Routes(srv.App())
 
 	if err := runner.Start(ctx); err != nil {
 		return err
@@ -192,14 +225,34 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	recCtx, stopRec := context.WithCancel(ctx)
 	recorded := make(chan struct{})
 	go func() { defer close(recorded); rec.Run(recCtx) }()
-	go tick(ctx, eng)
-	go feed.New(eng, h, time.Second, log.With("component", "feed")).Run(ctx)
+	go tickEngine(ctx, eng)
+	go fd.Run(ctx)
 	go publishHealth(ctx, runner, h, log)
 	err = srv.ListenAndServe(ctx)
 	// The recorder's last cycle must land before the store closes.
 	stopRec()
 	<-recorded
 	return err
+}
+
+// loadScreens reads the wall screen definitions and the targets, the
+// built-in ones unless files are configured; a bad file stops the start
+// with its file, line and field.
+func loadScreens(o serveOptions) (*dashboards.Set, *scoring.Config, error) {
+	screens, err := dashboards.Default()
+	if o.dashboardsDir != "" {
+		screens, err = dashboards.LoadDir(o.dashboardsDir)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("dashboards: %w", err)
+	}
+	targets := scoring.Default()
+	if o.targetsFile != "" {
+		if targets, err = scoring.Load(o.targetsFile); err != nil {
+			return nil, nil, fmt.Errorf("targets: %w", err)
+		}
+	}
+	return screens, targets, nil
 }
 
 // startDemo runs the built-in demo platform on a loopback port and returns
@@ -235,11 +288,17 @@ func startDemo(ctx context.Context, cal *calendar.Calendar, log *slog.Logger) ([
 }
 
 // publishHealth puts every source's health on its hub topic, so screens
-// can show a "data delayed" state when a source stops.
+// can show a "data delayed" state when a source stops, and the server's
+// clock on "sys:clock": the heartbeat by which a screen knows its
+// connection still carries data.
 func publishHealth(ctx context.Context, runner *collectors.Runner, h *hub.Hub, log *slog.Logger) {
 	t := time.NewTicker(5 * time.Second)
 	defer t.Stop()
 	for {
+		now := time.Now()
+		if err := h.PublishJSON("sys:clock", map[string]any{"unix_ms": now.UnixMilli(), "time": now.Format(time.RFC3339)}); err != nil {
+			log.Error("publish clock", "err", err)
+		}
 		for _, s := range runner.Health() {
 			if err := h.PublishJSON(hub.HealthTopic(s.Source), s); err != nil {
 				log.Error("publish health", "source", s.Source, "err", err)
@@ -253,9 +312,9 @@ func publishHealth(ctx context.Context, runner *collectors.Runner, h *hub.Hub, l
 	}
 }
 
-// tick keeps the engine's clock on the wall clock, so deadlines passing
-// move cases into overdue while nothing else happens.
-func tick(ctx context.Context, eng *engine.Engine) {
+// tickEngine keeps the engine's clock on the wall clock, so deadlines
+// passing move cases into overdue while nothing else happens.
+func tickEngine(ctx context.Context, eng *engine.Engine) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
