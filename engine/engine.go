@@ -299,11 +299,22 @@ func lockLen[R any](t *table[R]) int {
 // (region, dept) with byDept), sorted by indicator, region, dept. It reads
 // the live counters: no record is scanned.
 func (e *Engine) Results(p Period, byDept bool) ([]Result, error) {
-	if !e.tracks(p) {
-		return nil, fmt.Errorf("engine: period %s is not kept live", p)
+	out, err := e.AppendResults(nil, p, byDept)
+	if err != nil {
+		return nil, err
 	}
-	var out []Result
-	emit := func(r Result) { out = append(out, r) }
+	SortResults(out)
+	return out, nil
+}
+
+// AppendResults appends what Results returns to dst, in no particular
+// order: for callers that scan every value every second (the feed) and
+// need neither the sort nor a fresh slice each time.
+func (e *Engine) AppendResults(dst []Result, p Period, byDept bool) ([]Result, error) {
+	if !e.tracks(p) {
+		return dst, fmt.Errorf("engine: period %s is not kept live", p)
+	}
+	emit := func(r Result) { dst = append(dst, r) }
 	liveResults(e.cases, p, byDept, emit)
 	liveResults(e.evals, p, byDept, emit)
 	liveResults(e.tickets, p, byDept, emit)
@@ -311,8 +322,7 @@ func (e *Engine) Results(p Period, byDept bool) ([]Result, error) {
 	e.items.mu.Lock()
 	e.items.results(byDept, emit)
 	e.items.mu.Unlock()
-	SortResults(out)
-	return out, nil
+	return dst, nil
 }
 
 func liveResults[R any](t *table[R], p Period, byDept bool, emit func(Result)) {
