@@ -18,7 +18,7 @@ import (
 
 // Engine is what the feed reads.
 type Engine interface {
-	Results(p engine.Period, byDept bool) ([]engine.Result, error)
+	AppendResults(dst []engine.Result, p engine.Period, byDept bool) ([]engine.Result, error)
 	Now() int64
 }
 
@@ -39,6 +39,14 @@ type Value struct {
 	AsOf        string   `json:"as_of"`
 }
 
+// key names a value without building its topic string: most values do not
+// change from one second to the next, and the topic is only needed for the
+// ones that do.
+type key struct {
+	indicator, region string
+	period            engine.Period
+}
+
 type state struct {
 	num, den int64
 	rate     bool
@@ -50,7 +58,8 @@ type Feed struct {
 	pub      Publisher
 	interval time.Duration
 	log      *slog.Logger
-	last     map[string]state
+	last     map[key]state
+	buf      []engine.Result // reused every cycle
 	// targets, when set, also publish composite scores (WithScores).
 	targets   *scoring.Config
 	lastScore map[string]float64
@@ -67,7 +76,7 @@ func New(eng Engine, pub Publisher, interval time.Duration, log *slog.Logger) *F
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Feed{eng: eng, pub: pub, interval: interval, log: log, last: make(map[string]state), poke: make(chan struct{}, 1)}
+	return &Feed{eng: eng, pub: pub, interval: interval, log: log, last: make(map[key]state), poke: make(chan struct{}, 1)}
 }
 
 // Cycle publishes every value that changed since the previous cycle and
@@ -76,14 +85,22 @@ func (f *Feed) Cycle() (int, error) {
 	asOf := time.Unix(0, f.eng.Now()).Format(time.RFC3339)
 	n := 0
 	for _, p := range engine.AllPeriods {
-		rs, err := f.eng.Results(p, false)
+		rs, err := f.eng.AppendResults(f.buf[:0], p, false)
+		f.buf = rs
 		if err != nil {
 			return n, err
 		}
+		var dirty map[string]bool // regions with a changed value: their score may change
+		if f.targets != nil {
+			dirty = map[string]bool{}
+		}
 		for _, r := range rs {
-			topic := hub.IndicatorTopic(r.Indicator, r.Region, p.String())
+			if r.Dept != "" {
+				continue
+			}
+			k := key{r.Indicator, r.Region, p}
 			st := state{r.Numerator, r.Denominator, r.Rate}
-			if old, ok := f.last[topic]; ok && old == st {
+			if old, ok := f.last[k]; ok && old == st {
 				continue
 			}
 			v := Value{Indicator: r.Indicator, Region: r.Region, Period: p.String(), Numerator: r.Numerator, AsOf: asOf}
@@ -98,14 +115,17 @@ func (f *Feed) Cycle() (int, error) {
 			if err != nil {
 				return n, err
 			}
-			if err := f.pub.Publish(topic, b); err != nil {
+			if err := f.pub.Publish(hub.IndicatorTopic(r.Indicator, r.Region, p.String()), b); err != nil {
 				return n, err
 			}
-			f.last[topic] = st
+			f.last[k] = st
+			if dirty != nil {
+				dirty[r.Region] = true
+			}
 			n++
 		}
-		if f.targets != nil {
-			m, err := f.publishScores(p, rs, asOf)
+		if len(dirty) > 0 {
+			m, err := f.publishScores(p, rs, dirty, asOf)
 			n += m
 			if err != nil {
 				return n, err
@@ -133,8 +153,14 @@ func (f *Feed) Run(ctx context.Context) {
 	t := time.NewTicker(f.interval)
 	defer t.Stop()
 	for {
-		if _, err := f.Cycle(); err != nil {
+		start := time.Now()
+		n, err := f.Cycle()
+		if err != nil {
 			f.log.Error("feed cycle", "err", err)
+		}
+		if took := time.Since(start); took > f.interval/2 {
+			// Screens lag by this much: worth a line in the log.
+			f.log.Warn("feed cycle slow", "took", took.String(), "published", n)
 		}
 		select {
 		case <-ctx.Done():

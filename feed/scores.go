@@ -33,12 +33,13 @@ func (f *Feed) WithScores(targets *scoring.Config) *Feed {
 	return f
 }
 
-// publishScores publishes the changed composite scores of one period. rs
-// are the period's results, sorted by indicator, region, dept.
-func (f *Feed) publishScores(p engine.Period, rs []engine.Result, asOf string) (int, error) {
+// publishScores publishes the changed composite scores of one period for
+// the regions in dirty (those with a changed value). rs are the period's
+// results.
+func (f *Feed) publishScores(p engine.Period, rs []engine.Result, dirty map[string]bool, asOf string) (int, error) {
 	by := map[string][]scoring.Input{}
 	for _, r := range rs {
-		if r.Dept != "" {
+		if r.Dept != "" || !dirty[r.Region] {
 			continue
 		}
 		by[r.Region] = append(by[r.Region], scoring.Input{Indicator: r.Indicator, Numerator: r.Numerator, Denominator: r.Denominator, Rate: r.Rate})
