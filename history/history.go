@@ -38,6 +38,12 @@ type Config struct {
 	// ByDept also records the (region, dept) values; default true through
 	// NoDept = false.
 	NoDept bool
+	// DeptEvery records the (region, dept) values on every DeptEvery-th
+	// cycle only (and on the first and the last); default 30, 5 minutes at
+	// the default interval. Departments are ~25× the regions' series; reading
+	// and diffing them every 10 s held the engine long enough to delay live
+	// screens by seconds, and department rankings need no finer history.
+	DeptEvery int
 	// Now is the clock; default time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -45,9 +51,10 @@ type Config struct {
 
 // Recorder copies engine values into the history store.
 type Recorder struct {
-	cfg Config
-	eng Engine
-	w   Writer
+	cfg    Config
+	eng    Engine
+	w      Writer
+	cycles int // Record calls so far, for DeptEvery
 }
 
 // New returns a recorder over its dependencies.
@@ -61,15 +68,25 @@ func New(cfg Config, eng Engine, w Writer) *Recorder {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.DeptEvery <= 0 {
+		cfg.DeptEvery = 30
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	return &Recorder{cfg: cfg, eng: eng, w: w}
 }
 
-// Record runs one cycle: advance the engine to now and write every value.
-// It returns how many points were handed to the writer.
+// Record runs one cycle: advance the engine to now and write every value
+// (departments on every DeptEvery-th cycle). It returns how many points
+// were handed to the writer.
 func (r *Recorder) Record(ctx context.Context) (int, error) {
+	byDept := !r.cfg.NoDept && r.cycles%r.cfg.DeptEvery == 0
+	r.cycles++
+	return r.record(ctx, byDept)
+}
+
+func (r *Recorder) record(ctx context.Context, byDept bool) (int, error) {
 	r.eng.Advance(r.cfg.Now().UnixNano())
 	at := time.Unix(0, r.eng.Now())
 	var pts []store.Point
@@ -77,7 +94,7 @@ func (r *Recorder) Record(ctx context.Context) (int, error) {
 	var example error
 	catalogDone := false
 	for _, p := range r.cfg.Periods {
-		rs, err := r.eng.Results(p, !r.cfg.NoDept)
+		rs, err := r.eng.Results(p, byDept)
 		if err != nil {
 			return 0, fmt.Errorf("history: results for %s: %w", p, err)
 		}
@@ -129,6 +146,8 @@ func (r *Recorder) Run(ctx context.Context) {
 		case <-ctx.Done():
 			final, cancel := context.WithTimeout(context.WithoutCancel(ctx), finalTimeout)
 			defer cancel()
+			// The last cycle takes the departments too.
+			r.cycles = 0
 			r.cycle(final)
 			return
 		case <-t.C:

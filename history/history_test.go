@@ -111,3 +111,35 @@ func TestRecordWritesValuesAndOnlyChanges(t *testing.T) {
 		t.Errorf("changed points = %d, want 3 indicators × 3 regions × 5 periods", got)
 	}
 }
+
+func TestDepartmentsEveryNthCycle(t *testing.T) {
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	now := time.Date(2026, 10, 9, 12, 0, 0, 0, loc)
+	eng, err := engine.New(engine.Config{Calendar: calendar.Default(loc), Now: now.UnixNano()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.UpsertItems([]record.Item{{Code: "I1", Region: "620100", Dept: "D1", Visits: 0, LegalDays: 10, PromisedDays: 4, OnlineAvailable: true}})
+	w := &memWriter{}
+	rec := New(Config{Now: func() time.Time { return now }, DeptEvery: 3}, eng, w)
+	var withDept []bool
+	for range 7 {
+		w.pts = nil
+		if _, err := rec.Record(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		dept := false
+		for _, p := range w.pts {
+			if p.Dept != "" {
+				dept = true
+			}
+		}
+		withDept = append(withDept, dept)
+	}
+	want := []bool{true, false, false, true, false, false, true}
+	for i := range want {
+		if withDept[i] != want[i] {
+			t.Fatalf("cycles with departments = %v, want %v", withDept, want)
+		}
+	}
+}
