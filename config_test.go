@@ -17,6 +17,8 @@ func TestServeConfigPrecedence(t *testing.T) {
 data_dir: /var/lib/yiping
 demo: false
 collectors: sources.yaml
+dashboards: screens
+targets: /etc/yiping/targets.yaml
 history_every: 30s
 store:
   kind: influxdb
@@ -40,6 +42,10 @@ store:
 				o.collectorsFile != filepath.Join(dir, "sources.yaml") || o.store.Kind != "influxdb" || o.store.Influx.Token != "from-file" {
 				t.Errorf("%+v", o)
 			}
+			// Relative paths are beside the config file.
+			if o.dashboardsDir != filepath.Join(dir, "screens") || o.targetsFile != "/etc/yiping/targets.yaml" {
+				t.Errorf("dashboards %q targets %q", o.dashboardsDir, o.targetsFile)
+			}
 			if o.store.DataDir != "/var/lib/yiping" {
 				t.Errorf("store data dir %q", o.store.DataDir)
 			}
@@ -49,8 +55,8 @@ store:
 				t.Errorf("%+v", o)
 			}
 		}},
-		{"flag over env", []string{"--addr", ":9200", "--demo=false"}, map[string]string{"YIPING_ADDR": ":9100", "YIPING_DEMO": "1"}, func(t *testing.T, o serveOptions) {
-			if o.addr != ":9200" || o.demo {
+		{"flag over env", []string{"--addr", ":9200", "--demo=false", "--dashboards", "flagdir"}, map[string]string{"YIPING_ADDR": ":9100", "YIPING_DEMO": "1", "YIPING_DASHBOARDS": "envdir", "YIPING_TARGETS": "env.yaml"}, func(t *testing.T, o serveOptions) {
+			if o.addr != ":9200" || o.demo || o.dashboardsDir != "flagdir" || o.targetsFile != "env.yaml" {
 				t.Errorf("%+v", o)
 			}
 		}},
@@ -64,6 +70,8 @@ store:
 			fs.StringVar(&o.dataDir, "data-dir", "./data", "")
 			fs.StringVar(&o.tz, "tz", "Asia/Shanghai", "")
 			fs.StringVar(&o.collectorsFile, "collectors", "", "")
+			fs.StringVar(&o.dashboardsDir, "dashboards", "", "")
+			fs.StringVar(&o.targetsFile, "targets", "", "")
 			fs.BoolVar(&o.demo, "demo", true, "")
 			fs.DurationVar(&o.historyEvery, "history-every", 10*time.Second, "")
 			if err := fs.Parse(tc.args); err != nil {
@@ -90,6 +98,22 @@ func TestServeConfigErrors(t *testing.T) {
 	var out, errb strings.Builder
 	if code := run([]string{"serve", "--config", filepath.Join(dir, "missing.yaml")}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "missing.yaml") {
 		t.Errorf("missing config: exit %d %s", code, errb.String())
+	}
+	// A bad screen or targets file stops the start, naming file and line.
+	os.WriteFile(filepath.Join(dir, "screen.yaml"), []byte("kind: screen\nid: mine\nregion: \"620100\"\nwidgets:\n  - {type: tiles, at: [0, 100, 800, 200], indicators: [answer_rat]}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "targets.yaml"), []byte("levels:\n  city:\n    answer_rate: {target: 0.9, floor: 0.95}\n"), 0o644)
+	for _, tc := range []struct{ args, want []string }{
+		{[]string{"--dashboards", dir}, []string{"screen.yaml:5", "answer_rat"}},
+		{[]string{"--targets", filepath.Join(dir, "targets.yaml")}, []string{"targets.yaml:3", "floor"}},
+	} {
+		errb.Reset()
+		log := filepath.Join(t.TempDir(), "data")
+		code := run(append([]string{"serve", "--demo=false", "--addr", "127.0.0.1:0", "--data-dir", log}, tc.args...), &out, &errb)
+		for _, w := range tc.want {
+			if code != exitFailure || !strings.Contains(errb.String(), w) {
+				t.Errorf("serve %v: exit %d, stderr %s; want %q", tc.args, code, errb.String(), w)
+			}
+		}
 	}
 	t.Setenv("YIPING_DEMO", "maybe")
 	if code := run([]string{"serve"}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "YIPING_DEMO") {

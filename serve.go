@@ -174,8 +174,12 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(promcollectors.NewGoCollector(), promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}))
 	// A screen subscribes to every value it shows (the overview: ~90
-	// topics, more after a drill-down into a city).
-	h := hub.New(hub.Config{Logger: log.With("component", "hub"), MaxTopics: 1024})
+	// topics, more after a drill-down into a city). Value topics need no
+	// long replay ring: a resume past the ring gets a snapshot, which for a
+	// value is the same thing, and with ~180,000 topics (indicators ×
+	// regions × periods) the default ring of 64 messages each held gigabytes
+	// after an hour of the demo.
+	h := hub.New(hub.Config{Logger: log.With("component", "hub"), MaxTopics: 1024, HistoryLen: 4})
 	defer h.Close()
 	// The collectors file into the engine, and hotline tickets also go to
 	// the screens' live ticker.
