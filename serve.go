@@ -24,6 +24,7 @@ import (
 	"github.com/yiping-ioc/yiping/collectors/all"
 	"github.com/yiping-ioc/yiping/collectors/httppull"
 	"github.com/yiping-ioc/yiping/collectors/push"
+	"github.com/yiping-ioc/yiping/console"
 	"github.com/yiping-ioc/yiping/dashboards"
 	"github.com/yiping-ioc/yiping/demo"
 	"github.com/yiping-ioc/yiping/engine"
@@ -216,6 +217,14 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 		return err
 	}
 	wl.Routes(srv.App())
+	con, err := console.New(console.Config{
+		Live: eng, History: hist, Regions: region.Default(), Targets: targets, Location: loc,
+		Logger: log.With("component", "console"),
+	})
+	if err != nil {
+		return err
+	}
+	con.Routes(srv.App())
 
 	if err := runner.Start(ctx); err != nil {
 		return err

@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"math"
-	"sort"
 
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
@@ -12,6 +11,7 @@ import (
 	"github.com/yiping-ioc/yiping/assets"
 	"github.com/yiping-ioc/yiping/engine"
 	"github.com/yiping-ioc/yiping/indicator"
+	"github.com/yiping-ioc/yiping/ranking"
 	"github.com/yiping-ioc/yiping/region"
 )
 
@@ -27,11 +27,9 @@ type rankRow struct {
 }
 
 // rank orders the live values of one indicator over the children of a
-// region (SPEC.md section 6): best first by the indicator's direction,
-// equal values share a rank and the next rank skips (1, 2, 2, 4), nulls
-// last without a rank.
+// region with package ranking (SPEC.md section 6).
 func rank(rs []engine.Result, def indicator.Def, parent string, names *region.Table) []rankRow {
-	var rows []rankRow
+	var in []ranking.Row
 	for _, r := range rs {
 		if r.Indicator != def.ID || r.Dept != "" {
 			continue
@@ -40,37 +38,17 @@ func rank(rs []engine.Result, def indicator.Def, parent string, names *region.Ta
 		if !ok || string(p) != parent {
 			continue
 		}
-		v, ok := r.Value()
 		name, _ := names.Name(region.Code(r.Region))
 		if name == "" {
 			name = r.Region
 		}
-		rows = append(rows, rankRow{Region: r.Region, Name: name, Numerator: r.Numerator, Denominator: r.Denominator, Value: v, Null: !ok})
+		in = append(in, ranking.Row{Unit: r.Region, Name: name, Numerator: r.Numerator, Denominator: r.Denominator, Rate: r.Rate})
 	}
-	better := func(a, b float64) bool {
-		if def.LowerIsBetter {
-			return a < b
-		}
-		return a > b
-	}
-	sort.SliceStable(rows, func(i, j int) bool {
-		a, b := rows[i], rows[j]
-		if a.Null != b.Null {
-			return !a.Null
-		}
-		if !a.Null && a.Value != b.Value {
-			return better(a.Value, b.Value)
-		}
-		return a.Region < b.Region
-	})
-	for i := range rows {
-		switch {
-		case rows[i].Null:
-		case i > 0 && !rows[i-1].Null && rows[i-1].Value == rows[i].Value:
-			rows[i].Rank = rows[i-1].Rank
-		default:
-			rows[i].Rank = i + 1
-		}
+	out := ranking.Rank(in, def.LowerIsBetter)
+	rows := make([]rankRow, len(out))
+	for i, r := range out {
+		v, ok := r.Value()
+		rows[i] = rankRow{Region: r.Unit, Name: r.Name, Rank: r.Rank, Numerator: r.Numerator, Denominator: r.Denominator, Value: v, Null: !ok}
 	}
 	return rows
 }

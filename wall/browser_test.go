@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/heapprofiler"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -232,4 +235,114 @@ func abs(x float64) float64 {
 		return -x
 	}
 	return x
+}
+
+// TestPlaylistRotatesInChromium: a playlist moves on to its next screen by
+// itself, and wraps.
+func TestPlaylistRotatesInChromium(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"overview.yaml", "hotline.yaml"} {
+		b, err := os.ReadFile(filepath.Join("..", "dashboards", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, f), b, 0o644)
+	}
+	os.WriteFile(filepath.Join(dir, "quick.yaml"), []byte("kind: playlist\nid: quick\ntitle: {zh: 快速轮播}\nitems:\n  - {screen: overview, seconds: 5}\n  - {screen: hotline, seconds: 5, region: \"620100\"}\n"), 0o644)
+	set, err := dashboards.LoadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := New(Config{Screens: set, Live: sampleLive()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := fiber.New()
+	w.Routes(app)
+	h := hub.New(hub.Config{MaxTopics: 1024})
+	defer h.Close()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ws", h.ServeWS)
+	mux.Handle(assets.Root, assets.Handler())
+	mux.Handle("/", adaptor.FiberApp(app))
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	ctx := browsertest.Chrome(t, browsertest.Options{})
+	watch := browsertest.Watch(ctx)
+	if err := chromedp.Run(ctx, network.Enable(), runtime.Enable(), chromedp.Navigate(srv.URL+"/playlists/quick")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(ctx, t, "first screen", `location.pathname === "/screens/overview"`, 5*time.Second)
+	waitJS(ctx, t, "second screen, with its region", `location.pathname === "/screens/hotline" && location.search.includes("region=620100") && document.querySelector(".region").textContent === "兰州市"`, 12*time.Second)
+	waitJS(ctx, t, "wrapped to the first", `location.pathname === "/screens/overview"`, 12*time.Second)
+	watch.Check(t, srv.URL)
+}
+
+// TestScreenMemoryStaysFlat feeds a screen a day's worth of churn in
+// seconds — thousands of value changes on every topic it shows, ticker
+// lists, health — and checks the page's JS heap and DOM do not grow: a wall
+// screen runs for days.
+func TestScreenMemoryStaysFlat(t *testing.T) {
+	srv, h := liveServer(t)
+	ctx := browsertest.Chrome(t, browsertest.Options{Timeout: 3 * time.Minute})
+	if err := chromedp.Run(ctx, chromedp.Navigate(srv.URL+"/screens/overview")); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(ctx, t, "connected", `document.body.dataset.state === "live"`, 15*time.Second)
+	var topics []string
+	chromedp.Run(ctx, chromedp.Evaluate(`Array.from(document.querySelectorAll(".val")).map(e => Wall.topicOf(e.dataset.indicator, e.dataset.region, e.dataset.period))`, &topics))
+	churn := func(round int) {
+		for i, tp := range topics {
+			v := float64((round*31+i*7)%1000) / 1000
+			if strings.HasPrefix(tp, "score:") {
+				publish(t, h, tp, fmt.Sprintf(`{"score":%v}`, v*100))
+			} else {
+				publish(t, h, tp, fmt.Sprintf(`{"numerator":%d,"denominator":1000,"value":%v}`, int(v*1000), v))
+			}
+		}
+		var lines []string
+		for j := range 30 {
+			lines = append(lines, fmt.Sprintf(`{"id":"T%d-%d","received_at":"2026-11-23T10:00:00+08:00","region":"620102","region_name":"兰州市城关区","kind":"consult","channel":"phone","state":"received"}`, round, j))
+		}
+		publish(t, h, "ticker:tickets", "["+strings.Join(lines, ",")+"]")
+		publish(t, h, "health:demo-cases", fmt.Sprintf(`{"type":"httppull","consecutive_failures":0,"lag_seconds":%d}`, round%9))
+	}
+	measure := func() (heap float64, nodes int) {
+		var used float64
+		if err := chromedp.Run(ctx,
+			chromedp.Sleep(500*time.Millisecond),
+			chromedp.ActionFunc(func(ctx context.Context) error { return heapprofiler.CollectGarbage().Do(ctx) }),
+			chromedp.ActionFunc(func(ctx context.Context) error {
+				var err error
+				used, _, _, _, err = runtime.GetHeapUsage().Do(ctx)
+				return err
+			}),
+			chromedp.Evaluate(`document.getElementsByTagName("*").length`, &nodes),
+		); err != nil {
+			t.Fatal(err)
+		}
+		return used, nodes
+	}
+	// Warm up: every code path and chart state once.
+	for r := range 20 {
+		churn(r)
+		time.Sleep(220 * time.Millisecond) // past the hub's coalescing
+	}
+	heap0, nodes0 := measure()
+	const rounds = 150
+	for r := 20; r < 20+rounds; r++ {
+		churn(r)
+		time.Sleep(220 * time.Millisecond)
+	}
+	heap1, nodes1 := measure()
+	t.Logf("%d topics × %d rounds: JS heap %.1f → %.1f MB, DOM %d → %d nodes", len(topics), rounds, heap0/1e6, heap1/1e6, nodes0, nodes1)
+	// A leak of even one small object per message would be ~len(topics) ×
+	// rounds objects (≈ 20,000): megabytes. Allow chart-internal noise.
+	if heap1-heap0 > 3e6 {
+		t.Errorf("JS heap grew by %.1f MB over %d rounds", (heap1-heap0)/1e6, rounds)
+	}
+	if nodes1 > nodes0+50 {
+		t.Errorf("DOM grew from %d to %d nodes", nodes0, nodes1)
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/yiping-ioc/yiping/dashboards"
 	"github.com/yiping-ioc/yiping/engine"
 	"github.com/yiping-ioc/yiping/indicator"
+	"github.com/yiping-ioc/yiping/ranking"
 	"github.com/yiping-ioc/yiping/region"
 	"github.com/yiping-ioc/yiping/scoring"
 	"github.com/yiping-ioc/yiping/store"
@@ -539,84 +540,52 @@ func feature(name string) string {
 	return name
 }
 
-// rankRows sorts rows best first and ranks them as SPEC.md section 6
-// says: equal values share a rank and the next rank skips; nulls last
-// without a rank. Values compare exactly, by cross-multiplying numerators
-// and denominators.
+// rankRows sorts rows best first and ranks them with package ranking
+// (SPEC.md section 6), exactly from numerators and denominators; composite
+// scores rank by ranking.RankScores.
 func rankRows(rows []valueView, lower bool) {
-	type key struct {
-		num, den int64
-		null     bool
+	byUnit := make(map[string]valueView, len(rows))
+	for _, r := range rows {
+		byUnit[r.Region] = r
 	}
-	k := func(v valueView) key {
-		if v.Value == "" {
-			return key{null: true}
+	var order []string
+	ranks := map[string]int{}
+	if len(rows) > 0 && rows[0].Indicator == Composite {
+		in := make([]ranking.Score, len(rows))
+		for i, r := range rows {
+			x, err := strconv.ParseFloat(r.Value, 64)
+			in[i] = ranking.Score{Unit: r.Region, Value: x, Null: err != nil}
 		}
-		n, _ := strconv.ParseInt(v.Num, 10, 64)
-		d := int64(1)
-		if v.Den != "" {
-			d, _ = strconv.ParseInt(v.Den, 10, 64)
+		for _, s := range ranking.RankScores(in) {
+			order, ranks[s.Unit] = append(order, s.Unit), s.Rank
 		}
-		if v.Indicator == Composite {
-			x, _ := strconv.ParseFloat(v.Value, 64)
-			n, d = int64(math.Round(x*1e6)), 1e6
+	} else {
+		in := make([]ranking.Row, len(rows))
+		for i, r := range rows {
+			n, _ := strconv.ParseInt(r.Num, 10, 64)
+			d, _ := strconv.ParseInt(r.Den, 10, 64)
+			in[i] = ranking.Row{Unit: r.Region, Numerator: n, Denominator: d, Rate: r.Den != "", Missing: r.Value == ""}
 		}
-		return key{num: n, den: d}
+		for _, s := range ranking.Rank(in, lower) {
+			order, ranks[s.Unit] = append(order, s.Unit), s.Rank
+		}
 	}
-	cmp := func(a, b key) int { // <0: a better
-		l, r := big(a.num, b.den), big(b.num, a.den)
-		c := 0
-		switch {
-		case l > r:
-			c = -1
-		case l < r:
-			c = 1
-		}
-		if lower {
-			c = -c
-		}
-		return c
-	}
-	sort.SliceStable(rows, func(i, j int) bool {
-		a, b := k(rows[i]), k(rows[j])
-		if a.null != b.null {
-			return !a.null
-		}
-		if a.null {
-			return rows[i].Region < rows[j].Region
-		}
-		if c := cmp(a, b); c != 0 {
-			return c < 0
-		}
-		return rows[i].Region < rows[j].Region
-	})
 	best := 0.0
-	for i := range rows {
-		a := k(rows[i])
-		switch {
-		case a.null:
-			rows[i].Rank = 0
-			continue
-		case i > 0 && rows[i-1].Rank > 0 && cmp(k(rows[i-1]), a) == 0:
-			rows[i].Rank = rows[i-1].Rank
-		default:
-			rows[i].Rank = i + 1
+	for i, u := range order {
+		rows[i] = byUnit[u]
+		rows[i].Rank = ranks[u]
+		if x, err := strconv.ParseFloat(rows[i].Value, 64); err == nil {
+			best = math.Max(best, math.Abs(x))
 		}
-		x, _ := strconv.ParseFloat(rows[i].Value, 64)
-		best = math.Max(best, math.Abs(x))
 	}
 	for i := range rows {
-		if rows[i].Value == "" || best == 0 {
+		x, err := strconv.ParseFloat(rows[i].Value, 64)
+		if err != nil || best == 0 {
 			continue
 		}
-		x, _ := strconv.ParseFloat(rows[i].Value, 64)
 		rows[i].Bar = math.Round(math.Abs(x)/best*1000) / 10
 	}
 }
-
-// big multiplies as float64: numerators and denominators are counts far
-// below 2^53, so products up to ~10^15 stay exact enough to order.
-func big(a, b int64) float64 { return float64(a) * float64(b) }
 
 // trend reads the last days of the indicator's daily series.
 func (w *Wall) trend(ctx context.Context, ind, reg string, days int) ([]string, []any) {
