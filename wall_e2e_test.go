@@ -164,6 +164,43 @@ func TestWallLiveEndToEnd(t *testing.T) {
 	final, _ := pageValue(ctx, t, tile)
 	watch.Check(t, base)
 
+	// The three screens with the demo's live data, at 1920×1080 here and
+	// at 3840×2160 in a second browser, kept as artifacts — once the demo's
+	// first collection has landed.
+	eventually(t, "demo cases collected", func() string {
+		if v, ok := indicatorValue(t, base, "case_volume", "620000"); !ok || v < 1000 {
+			return fmt.Sprintf("case_volume this month = %v", v)
+		}
+		return ""
+	})
+	big := browsertest.Chrome(t, browsertest.Options{Width: 3840, Height: 2160})
+	bigWatch := browsertest.Watch(big)
+	if err := chromedp.Run(big, network.Enable(), runtime.Enable()); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"overview", "service", "hotline"} {
+		for _, c := range []struct {
+			ctx  context.Context
+			size string
+		}{{ctx, "1920x1080"}, {big, "3840x2160"}} {
+			if err := chromedp.Run(c.ctx, chromedp.Navigate(base+"/screens/"+id)); err != nil {
+				t.Fatal(err)
+			}
+			waitPage(c.ctx, t, id+" live", `document.body.dataset.state === "live"`, 30*time.Second)
+			var shot []byte
+			if err := chromedp.Run(c.ctx, chromedp.Sleep(1500*time.Millisecond), chromedp.CaptureScreenshot(&shot)); err != nil {
+				t.Fatal(err)
+			}
+			browsertest.Artifact(t, "live-"+id+"-"+c.size+".png", shot)
+		}
+	}
+	watch.Check(t, base)
+	bigWatch.Check(t, base)
+	if err := chromedp.Run(ctx, chromedp.Navigate(base+"/screens/hotline?region=620802")); err != nil {
+		t.Fatal(err)
+	}
+	waitPage(ctx, t, "screen live again", `document.body.dataset.state === "live"`, 30*time.Second)
+
 	// SIGKILL: the connection drops; the screen says so.
 	watch.Reset()
 	if err := p.cmd.Process.Kill(); err != nil {

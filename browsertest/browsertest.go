@@ -68,6 +68,15 @@ func Chrome(t testing.TB, o Options) context.Context {
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
 	ctx, cancelT := context.WithTimeout(ctx, o.Timeout)
+	// The viewport, not the window, is what a wall shows: make it exactly
+	// Width×Height (a headless window's size includes its frame).
+	if err := chromedp.Run(ctx, chromedp.EmulateViewport(int64(o.Width), int64(o.Height))); err != nil {
+		cancelT()
+		cancelC()
+		cancelA()
+		os.RemoveAll(profile)
+		t.Fatalf("start chromium: %v", err)
+	}
 	t.Cleanup(func() {
 		cancelT()
 		chromedp.Cancel(ctx)
