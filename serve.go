@@ -238,13 +238,30 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	recCtx, stopRec := context.WithCancel(ctx)
 	recorded := make(chan struct{})
 	go func() { defer close(recorded); rec.Run(recCtx) }()
+	// The days before the store began (a fresh install, the demo), filled
+	// from the records once every polled source's first pull is in.
+	bf := history.NewBackfiller(history.BackfillConfig{
+		Logger: log.With("component", "backfill"),
+		Ready: func() bool {
+			for _, s := range runner.Health() {
+				if s.Schedule != "" && s.LastSuccess.IsZero() {
+					return false
+				}
+			}
+			return true
+		},
+	}, eng, hist, loc)
+	filled := make(chan struct{})
+	go func() { defer close(filled); bf.Run(recCtx) }()
 	go tickEngine(ctx, eng)
 	go fd.Run(ctx)
 	go publishHealth(ctx, runner, h, log)
 	err = srv.ListenAndServe(ctx)
-	// The recorder's last cycle must land before the store closes.
+	// The recorder's last cycle must land before the store closes, and the
+	// backfiller must have stopped writing.
 	stopRec()
 	<-recorded
+	<-filled
 	return err
 }
 

@@ -4,6 +4,16 @@
 // store's write policy (store.Writer), which forwards only the values that
 // changed plus a periodic full snapshot. It is the engine → store step of
 // the flow.
+//
+// A Backfiller fills the past the recorder never saw (a fresh install, the
+// demo, days the server was down) from the records the engine holds, by
+// replaying them as of each day's end. Backfilled history has day
+// resolution: one point per series per day, at the day's last instant, so
+// AsOf in the middle of a backfilled day returns the previous day's end (for
+// a day-period series that is an earlier period, i.e. no data; for longer
+// periods, a value up to a day behind). Catalog indicators are backfilled
+// with the catalog the engine holds now, there being no catalog history in
+// the records. Live recording takes over from the start of serve.
 package history
 
 import (
