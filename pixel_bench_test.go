@@ -38,6 +38,16 @@ func TestIngestToPixel(t *testing.T) {
 	const token = "pixel-bench-token-0123456789"
 	prod := startProduct(t, bin, addr, dataDir, "YIPING_INGEST_TOKEN="+token, "YIPING_STORE=", "YIPING_DEMO=1", "YIPING_CONFIG=")
 
+	// Measure the steady state: after every demo source's first pull (the
+	// 35-day backlog) has landed and its burst of changes has gone out.
+	eventually(t, "demo backlog collected", func() string {
+		_, body := get(t, base+"/api/collectors")
+		if strings.Count(body, `"last_success"`) < 5 {
+			return "demo sources still on their first pull"
+		}
+		return ""
+	})
+	time.Sleep(10 * time.Second)
 	ctx := browsertest.Chrome(t, browsertest.Options{Timeout: time.Duration(n)*5*time.Second + 2*time.Minute})
 	const region = "620802" // the demo sends no calls here: only the pushes move it
 	tile := `.tile-value .val[data-indicator="call_volume"][data-region="` + region + `"][data-period="month"]`
