@@ -72,6 +72,7 @@ type rankList struct {
 type jsConfig struct {
 	Screen    string                       `json:"screen"`
 	Lang      string                       `json:"lang"`
+	TZ        string                       `json:"tz"` // business time zone of the clock
 	WS        string                       `json:"ws"`
 	Width     int                          `json:"width"`
 	Height    int                          `json:"height"`
@@ -308,7 +309,7 @@ func (w *Wall) build(ctx context.Context, sc *dashboards.Screen, q request) (*pa
 	}
 	pg.RegionName, _ = w.cfg.Regions.Name(region.Code(screenRegion))
 	cfg := jsConfig{
-		Screen: sc.ID, Lang: lang, WS: w.cfg.WebSocket, Width: sc.Width, Height: sc.Height,
+		Screen: sc.ID, Lang: lang, TZ: w.cfg.Location.String(), WS: w.cfg.WebSocket, Width: sc.Width, Height: sc.Height,
 		SilenceMs: w.cfg.Silence.Milliseconds(), StaleMs: w.cfg.StaleAfter.Milliseconds(),
 		Defs: map[string]jsDef{}, Rules: map[string]map[string]jsRule{}, Names: map[string]string{}, T: texts[lang],
 	}

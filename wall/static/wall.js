@@ -387,7 +387,12 @@ var Wall = (function () {
     var el = document.getElementById("clock");
     if (!el) return;
     var d = new Date(Date.now() + serverSkew);
-    el.textContent = d.toLocaleString(cfg.lang === "en" ? "en-GB" : "zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });
+    var opts = { hour12: false };
+    // "Local" is Go's name for the machine's zone: the browser's own then.
+    if (cfg.tz && cfg.tz !== "Local" && cfg.tz !== "UTC") opts.timeZone = cfg.tz;
+    if (cfg.tz === "UTC") opts.timeZone = "UTC";
+    try { el.textContent = d.toLocaleString(cfg.lang === "en" ? "en-GB" : "zh-CN", opts); }
+    catch (e) { delete opts.timeZone; el.textContent = d.toLocaleString(cfg.lang === "en" ? "en-GB" : "zh-CN", opts); }
   }
 
   // ---- websocket ------------------------------------------------------------
