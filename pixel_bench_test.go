@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"os"
 	"sort"
 	"strconv"
@@ -97,20 +96,7 @@ func TestIngestToPixel(t *testing.T) {
 		want := strconv.Itoa(before + 1)
 		// Random phase against the peer's poll and the feed's tick.
 		time.Sleep(time.Duration(rand.IntN(1000)) * time.Millisecond)
-		body := fmt.Sprintf("call_id,region_code,offered_at,answered,wait_seconds\nPIX-%d-%d,%s,%s,1,4\n", time.Now().UnixNano(), i, region, time.Now().Add(-time.Minute).Format(time.RFC3339))
-		req, _ := http.NewRequest("POST", base+"/api/ingest/calls", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "text/csv")
-		sent := time.Now()
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		acked := time.Since(sent)
-		if resp.StatusCode != 200 {
-			t.Fatalf("intake %d", resp.StatusCode)
-		}
+		sent, acked := pushCall(t, base, token, region)
 		deadline := time.Now().Add(10 * time.Second)
 		var a, b int64
 		var okA, okB bool

@@ -127,7 +127,7 @@ func TestWallLiveEndToEnd(t *testing.T) {
 	// Intake → engine → feed → hub → websocket → data-value, timed from
 	// the moment the push is sent.
 	var lat []time.Duration
-	for i := range 7 {
+	for range 7 {
 		v, err := pageValue(ctx, t, tile)
 		if err != nil {
 			t.Fatal(err)
@@ -136,20 +136,7 @@ func TestWallLiveEndToEnd(t *testing.T) {
 		if err != nil {
 			t.Fatalf("call_volume tile data-value %q", v)
 		}
-		offered := time.Now().Add(-time.Minute).Format(time.RFC3339)
-		body := fmt.Sprintf("call_id,region_code,offered_at,answered,wait_seconds\nE2E-%d-%d,620802,%s,1,4\n", time.Now().UnixNano(), i, offered)
-		req, _ := http.NewRequest("POST", base+"/api/ingest/calls", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "text/csv")
-		sent := time.Now()
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("intake answered %d", resp.StatusCode)
-		}
+		sent, _ := pushCall(t, base, token, "620802")
 		want := strconv.Itoa(before + 1)
 		waitPage(ctx, t, "pushed call on screen", `document.querySelector('`+tile+`').dataset.value === "`+want+`"`, 10*time.Second)
 		lat = append(lat, time.Since(sent))
@@ -236,4 +223,26 @@ func historyEvery() string {
 		return v
 	}
 	return "2s"
+}
+
+// pushCall pushes one answered call offered a minute ago in region into the
+// intake; it returns when the push was sent and how long the intake took to
+// acknowledge it (journaled).
+func pushCall(t *testing.T, base, token, region string) (sent time.Time, acked time.Duration) {
+	t.Helper()
+	body := fmt.Sprintf("call_id,region_code,offered_at,answered,wait_seconds\nT-%d,%s,%s,1,4\n",
+		time.Now().UnixNano(), region, time.Now().Add(-time.Minute).Format(time.RFC3339))
+	req, _ := http.NewRequest("POST", base+"/api/ingest/calls", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "text/csv")
+	sent = time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("intake answered %d", resp.StatusCode)
+	}
+	return sent, time.Since(sent)
 }

@@ -274,11 +274,12 @@ func unitCode(u unit) string {
 	return string(u.region)
 }
 
-// ranking computes the ranking of one indicator (SPEC.md section 6).
-func (c *Console) ranking(ctx context.Context, v view) (*rankingJSON, error) {
+// viewUnits returns the units a view ranks, their level and the instant it reads, with
+// the live results attached when the view is live (read once per request).
+func (c *Console) viewUnits(v view) ([]unit, string, instant, error) {
 	us, level, deptResults, err := c.unitsAndResults(v)
 	if err != nil {
-		return nil, err
+		return nil, "", instant{}, err
 	}
 	inst := c.now(v.asOf)
 	if inst.live && v.byDept {
@@ -287,10 +288,19 @@ func (c *Console) ranking(ctx context.Context, v view) (*rankingJSON, error) {
 	if inst.live && !v.byDept {
 		rs, err := c.cfg.Live.Results(v.period, false)
 		if err != nil {
-			return nil, fmt.Errorf("console: live values: %w", err)
+			return nil, "", instant{}, fmt.Errorf("console: live values: %w", err)
 		}
 		us = c.addLiveRegions(v, us, level, rs)
 		inst.results = rs
+	}
+	return us, level, inst, nil
+}
+
+// ranking computes the ranking of one indicator (SPEC.md section 6).
+func (c *Console) ranking(ctx context.Context, v view) (*rankingJSON, error) {
+	us, level, inst, err := c.viewUnits(v)
+	if err != nil {
+		return nil, err
 	}
 	self := unit{region: v.region}
 	all := append(slices.Clip(us), self)
@@ -416,21 +426,9 @@ func (c *Console) compositeRowOf(u unit, level string, t *triple) compositeRow {
 
 // composite ranks the units of a view by composite score.
 func (c *Console) composite(ctx context.Context, v view) (*compositeJSON, error) {
-	us, level, deptResults, err := c.unitsAndResults(v)
+	us, level, inst, err := c.viewUnits(v)
 	if err != nil {
 		return nil, err
-	}
-	inst := c.now(v.asOf)
-	if inst.live && v.byDept {
-		inst.results = deptResults
-	}
-	if inst.live && !v.byDept {
-		rs, err := c.cfg.Live.Results(v.period, false)
-		if err != nil {
-			return nil, fmt.Errorf("console: live values: %w", err)
-		}
-		us = c.addLiveRegions(v, us, level, rs)
-		inst.results = rs
 	}
 	self := unit{region: v.region}
 	t, err := c.snapshots(ctx, indicator.All(), v.period, append(slices.Clip(us), self), inst)

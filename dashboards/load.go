@@ -17,6 +17,7 @@ import (
 	"github.com/yiping-ioc/yiping/engine"
 	"github.com/yiping-ioc/yiping/indicator"
 	"github.com/yiping-ioc/yiping/region"
+	"github.com/yiping-ioc/yiping/suggest"
 )
 
 // Error is one problem in a definition file. Its text is
@@ -947,49 +948,11 @@ func (p *parser) playlist(root *yaml.Node) {
 	}
 }
 
-// didYouMean suggests the candidate nearest to s, when one is near enough
-// to be a typo, as " (did you mean x?)".
+// didYouMean is " (did you mean X?)" for the candidate s most likely
+// misspells, or "".
 func didYouMean(s string, candidates []string) string {
-	rs := []rune(s)
-	if len(rs) == 0 || len(rs) > 64 {
-		return ""
+	if best := suggest.Closest(s, candidates); best != "" {
+		return " (did you mean " + best + "?)"
 	}
-	best, bestD := "", 1<<30
-	for _, c := range candidates {
-		if d := distance(rs, []rune(c)); d < bestD || d == bestD && c < best {
-			best, bestD = c, d
-		}
-	}
-	limit := 1
-	switch {
-	case len(rs) >= 12:
-		limit = 3
-	case len(rs) >= 4:
-		limit = 2
-	}
-	if best == "" || bestD == 0 || bestD > limit {
-		return ""
-	}
-	return " (did you mean " + best + "?)"
-}
-
-// distance is the Levenshtein edit distance.
-func distance(a, b []rune) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return ""
 }

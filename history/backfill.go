@@ -330,17 +330,13 @@ func points(rs []engine.Result, p engine.Period, at time.Time, withCatalog bool)
 		} else if r.Numerator != 0 || r.Denominator != 0 {
 			active = true
 		}
-		key := store.SeriesKey{Indicator: r.Indicator, Region: r.Region, Period: period}
-		if err := key.Validate(); err != nil {
+		pt, err := toPoint(r, period, at)
+		if err != nil {
 			invalid++
 			example = err
 			continue
 		}
-		if r.Rate {
-			pts = append(pts, store.Ratio(key, at, r.Numerator, r.Denominator))
-		} else {
-			pts = append(pts, store.Count(key, at, r.Numerator))
-		}
+		pts = append(pts, pt)
 	}
 	if !active {
 		return nil, 0, nil

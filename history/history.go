@@ -117,8 +117,8 @@ func (r *Recorder) record(ctx context.Context, byDept bool) (int, error) {
 				}
 				period = ""
 			}
-			key := store.SeriesKey{Indicator: res.Indicator, Region: res.Region, Dept: res.Dept, Period: period}
-			if err := key.Validate(); err != nil {
+			pt, err := toPoint(res, period, at)
+			if err != nil {
 				// A department code the store cannot hold (quotes, control
 				// characters) must not fail the whole cycle; it is counted
 				// and logged, never silently dropped.
@@ -126,11 +126,7 @@ func (r *Recorder) record(ctx context.Context, byDept bool) (int, error) {
 				example = err
 				continue
 			}
-			if res.Rate {
-				pts = append(pts, store.Ratio(key, at, res.Numerator, res.Denominator))
-			} else {
-				pts = append(pts, store.Count(key, at, res.Numerator))
-			}
+			pts = append(pts, pt)
 		}
 		catalogDone = true
 	}
@@ -141,6 +137,19 @@ func (r *Recorder) record(ctx context.Context, byDept bool) (int, error) {
 		return 0, fmt.Errorf("history: write %d points: %w", len(pts), err)
 	}
 	return len(pts), nil
+}
+
+// toPoint turns one engine result into a point of the given period's
+// series at instant at, or the reason its key cannot be stored.
+func toPoint(r engine.Result, period string, at time.Time) (store.Point, error) {
+	key := store.SeriesKey{Indicator: r.Indicator, Region: r.Region, Dept: r.Dept, Period: period}
+	if err := key.Validate(); err != nil {
+		return store.Point{}, err
+	}
+	if r.Rate {
+		return store.Ratio(key, at, r.Numerator, r.Denominator), nil
+	}
+	return store.Count(key, at, r.Numerator), nil
 }
 
 // Run records every Interval until ctx ends, then records one last cycle

@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/yiping-ioc/yiping/indicator"
+	"github.com/yiping-ioc/yiping/suggest"
 )
 
 // Error is one problem in a targets file. Its text is
@@ -298,7 +299,7 @@ func (p *parser) rule(k, v *yaml.Node, path string) *spec {
 	def, ok := indicator.Lookup(k.Value)
 	if !ok {
 		msg := "unknown indicator"
-		if s := suggest(k.Value); s != "" {
+		if s := closestIndicator(k.Value); s != "" {
 			msg += "; did you mean " + s + "?"
 		}
 		p.errf(k, path, "%s", msg)
@@ -633,36 +634,11 @@ func (p *parser) tiers(n *yaml.Node) ([]Tier, bool) {
 	return out, good
 }
 
-// suggest returns the catalog id closest to a misspelt one, or "".
-func suggest(id string) string {
-	if len(id) > 64 {
-		return ""
-	}
-	best, bestD := "", 4
+// closestIndicator names the indicator id most likely misspelt as id, or "".
+func closestIndicator(id string) string {
+	ids := make([]string, 0, len(indicator.All()))
 	for _, d := range indicator.All() {
-		if dist := levenshtein(id, d.ID); dist < bestD {
-			best, bestD = d.ID, dist
-		}
+		ids = append(ids, d.ID)
 	}
-	return best
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return suggest.Closest(id, ids)
 }
