@@ -8,7 +8,7 @@ import "math"
 // (a test keeps the two equal).
 func Default() *Config {
 	// Rates: the same target at every level (assessments hold every level
-	// to one target); the floor is the target less 10 points, except
+	// to one target); the floor is the target less 20 points, except
 	// time_compression_ratio whose floor is the national goal of halving
 	// legal time limits. Weight 2 for the indicators with a target in the
 	// assessment documents (SPEC.md sections 6 and 11), 1 for the rest.
@@ -45,14 +45,14 @@ func Default() *Config {
 	for _, l := range levelNames() {
 		m := make(map[string]Rule, len(rates)+2)
 		for _, r := range rates {
-			floor := r.target - 0.10
+			floor := max(r.target-0.20, 0)
 			if r.id == "time_compression_ratio" {
 				floor = 0.50
 			}
 			if l == LevelTownship {
 				// Townships have few records a period, so one late case
 				// moves a rate by points: 5 more points before red.
-				floor -= 0.05
+				floor = max(floor-0.05, 0)
 			}
 			m[r.id] = Rule{Target: r.target, Floor: round6(floor), Weight: r.weight}
 		}

@@ -79,8 +79,8 @@ func TestParseErrors(t *testing.T) {
 			"targets.yaml:3: levels.city.answer_rate.floor: floor 0.99 is above target 0.95 (higher is better)"},
 		{"lower is better", "levels:\n  county:\n    overdue_open:\n      target: 3\n      floor: 1\n",
 			"targets.yaml:5: levels.county.overdue_open.floor: floor 1 is below target 3 (lower is better)"},
-		{"target below the default floor", "levels: {city: {answer_rate: {target: 0.8}}}",
-			"targets.yaml:1: levels.city.answer_rate.target: floor 0.85 is above target 0.8 (higher is better)"},
+		{"target below the default floor", "levels: {city: {answer_rate: {target: 0.7}}}",
+			"targets.yaml:1: levels.city.answer_rate.target: floor 0.75 is above target 0.7 (higher is better)"},
 		{"syntax", "levels:\n  city: {answer_rate: [\n",
 			"targets.yaml:2: did not find expected node content"},
 		{"tab", "levels:\n\tcity: {}\n",
@@ -156,15 +156,15 @@ levels:
 		want      Rule
 		ok        bool
 	}{
-		{"city", "answer_rate", Rule{0.97, 0.85, 3}, true},
-		{"province", "answer_rate", Rule{0.97, 0.85, 3}, true},
+		{"city", "answer_rate", Rule{0.97, 0.75, 3}, true},
+		{"province", "answer_rate", Rule{0.97, 0.75, 3}, true},
 		{"township", "answer_rate", Rule{0.90, 0.80, 3}, true},
 		{"city", "in_hall_rate", Rule{}, false},
 		{"township", "in_hall_rate", Rule{0.9, 0.8, 0}, true},
 		{"county", "case_volume", Rule{1000, 500, 1}, true},
 		{"dept", "overdue_open", Rule{0, 0, 0}, true},
 		{"county", "overdue_open", Rule{0, 10, 0}, true}, // default untouched
-		{"city", "full_online_item_rate", Rule{0.98, 0.88, 2}, true},
+		{"city", "full_online_item_rate", Rule{0.98, 0.78, 2}, true},
 	}
 	for _, tc := range tests {
 		got, ok := c.Rule(tc.level, tc.id)

@@ -93,8 +93,8 @@ func TestDefaults(t *testing.T) {
 			}
 		}
 	}
-	if r, _ := c.Rule("township", "answer_rate"); r.Floor != 0.80 {
-		t.Errorf("township answer_rate floor %v, want 0.80", r.Floor)
+	if r, _ := c.Rule("township", "answer_rate"); r.Floor != 0.70 {
+		t.Errorf("township answer_rate floor %v, want 0.70", r.Floor)
 	}
 	if got := c.Levels(); !reflect.DeepEqual(got, []string{"province", "city", "county", "township", "dept"}) {
 		t.Errorf("Levels() = %v", got)
@@ -116,12 +116,12 @@ func TestStatus(t *testing.T) {
 		{"city", "full_online_item_rate", 49.0 / 50, true, StatusGreen},
 		{"city", "full_online_item_rate", 0.98 - 1e-12, true, StatusGreen}, // float noise
 		{"city", "full_online_item_rate", 979.0 / 1000, true, StatusAmber},
-		{"city", "full_online_item_rate", 88.0 / 100, true, StatusAmber}, // exactly the floor
-		{"city", "full_online_item_rate", 0.8799, true, StatusRed},
+		{"city", "full_online_item_rate", 78.0 / 100, true, StatusAmber}, // exactly the floor
+		{"city", "full_online_item_rate", 0.7799, true, StatusRed},
 		{"city", "full_online_item_rate", 1, true, StatusGreen},
 		{"city", "full_online_item_rate", 0, true, StatusRed},
-		{"city", "answer_rate", 0.83, true, StatusRed},
-		{"township", "answer_rate", 0.83, true, StatusAmber}, // relaxed floor
+		{"city", "answer_rate", 0.73, true, StatusRed},
+		{"township", "answer_rate", 0.73, true, StatusAmber}, // relaxed floor
 		{"city", "rectify_on_time_rate", 1, true, StatusGreen},
 		{"city", "rectify_on_time_rate", 0.999, true, StatusAmber},
 		// Lower is better: green ≤ target, amber ≤ floor, red above.
@@ -305,8 +305,8 @@ func TestCompositeJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"score":50,"tier":"第四等次","tier_en":"Tier 4","parts":[` +
-		`{"indicator":"answer_rate","value":0.9,"score":50,"weight":2,"status":"amber"},` +
+	want := `{"score":75,"tier":"第二等次","tier_en":"Tier 2","parts":[` +
+		`{"indicator":"answer_rate","value":0.9,"score":75,"weight":2,"status":"amber"},` +
 		`{"indicator":"rectify_on_time_rate","value":null,"score":null,"weight":2,"status":""},` +
 		`{"indicator":"overdue_open","value":40,"score":0,"weight":0,"status":"red"},` +
 		`{"indicator":"call_volume","value":1174,"score":null,"weight":0,"status":""}]}`
