@@ -125,6 +125,19 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 		return err
 	}
 
+	// A screen subscribes to every value it shows (the overview: ~90
+	// topics, more after a drill-down into a city). Value topics need no
+	// long replay ring: a resume past the ring gets a snapshot, which for a
+	// value is the same thing, and with ~180,000 topics (indicators ×
+	// regions × periods) the default ring of 64 messages each held gigabytes
+	// after an hour of the demo.
+	h := hub.New(hub.Config{Logger: log.With("component", "hub"), MaxTopics: 1024, HistoryLen: 4})
+	defer h.Close()
+	// The collectors file into the engine, and hotline tickets also go to
+	// the screens' live ticker.
+	fd := feed.New(eng, h, time.Second, log.With("component", "feed")).WithScores(targets)
+	tick := ticker.New(h, region.Default(), loc, 0)
+	sink := ticker.Tee{Sink: eng, Ticker: tick, Filed: fd.Notify, Logger: log.With("component", "ticker")}
 	// The journal first: every record accepted before a crash is back in
 	// the engine before anything new arrives.
 	jnl, err := journal.Open(filepath.Join(o.dataDir, "journal"), log.With("component", "journal"))
@@ -133,7 +146,8 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	}
 	defer jnl.Close()
 	started := time.Now()
-	st, err := jnl.ReplayInto(ctx, eng, record.NewParser(loc))
+	// Through the tee: the ticker shows the newest tickets right away.
+	st, err := jnl.ReplayInto(ctx, sink, record.NewParser(loc))
 	if err != nil {
 		return fmt.Errorf("journal replay: %w", err)
 	}
@@ -174,19 +188,6 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(promcollectors.NewGoCollector(), promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}))
-	// A screen subscribes to every value it shows (the overview: ~90
-	// topics, more after a drill-down into a city). Value topics need no
-	// long replay ring: a resume past the ring gets a snapshot, which for a
-	// value is the same thing, and with ~180,000 topics (indicators ×
-	// regions × periods) the default ring of 64 messages each held gigabytes
-	// after an hour of the demo.
-	h := hub.New(hub.Config{Logger: log.With("component", "hub"), MaxTopics: 1024, HistoryLen: 4})
-	defer h.Close()
-	// The collectors file into the engine, and hotline tickets also go to
-	// the screens' live ticker.
-	fd := feed.New(eng, h, time.Second, log.With("component", "feed")).WithScores(targets)
-	tick := ticker.New(h, region.Default(), loc, 0)
-	sink := ticker.Tee{Sink: eng, Ticker: tick, Filed: fd.Notify, Logger: log.With("component", "ticker")}
 	runner, err := collectors.NewRunner(cfg, sink, jnl, log.With("component", "collectors"), reg)
 	if err != nil {
 		return err

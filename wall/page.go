@@ -629,18 +629,31 @@ func (w *Wall) trend(ctx context.Context, ind, reg string, days int) ([]string, 
 func (w *Wall) pieces(ind, level string) []opts.Piece {
 	green, amber, red := "#34d399", "#fbbf24", "#f87171"
 	if ind == Composite {
-		var ps []opts.Piece
+		// Each tier in two shades of its colour, split at the middle of
+		// its band: units of one tier still differ on the map, and the
+		// tier boundaries stay boundaries.
+		shades := [][2]string{{"#10b981", "#6ee7b7"}, {"#0891b2", "#22d3ee"}, {"#d97706", "#fbbf24"}, {"#dc2626", "#f87171"}}
 		tiers := w.cfg.Targets.Tiers()
-		colors := []string{green, "#22d3ee", amber, red}
+		var ps []opts.Piece
 		for i, t := range tiers {
-			p := opts.Piece{Color: colors[min(i, len(colors)-1)]}
-			if t.Min > 0 {
-				p.Min = float32(t.Min)
-			}
+			lo, hi := t.Min, 100.0
 			if i > 0 {
-				p.Max = float32(tiers[i-1].Min)
+				hi = tiers[i-1].Min
 			}
-			ps = append(ps, p)
+			if i == len(tiers)-1 && lo == 0 {
+				lo = max(hi-30, 0) // the lowest band is open below: split 15 points under its top
+			}
+			mid := float32((lo + hi) / 2)
+			sh := shades[min(i, len(shades)-1)]
+			upper := opts.Piece{Min: mid, Color: sh[1]}
+			if i > 0 {
+				upper.Max = float32(hi)
+			}
+			lower := opts.Piece{Max: mid, Color: sh[0]}
+			if i < len(tiers)-1 || t.Min > 0 {
+				lower.Min = float32(t.Min)
+			}
+			ps = append(ps, upper, lower)
 		}
 		return ps
 	}
