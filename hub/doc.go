@@ -2,8 +2,8 @@
 // websockets.
 //
 // A topic is one stream of values ("ind:on_time_rate:620800:month",
-// "health:demo-cases"). Publish stores a topic's latest value; a flusher per
-// shard sends at most one message per changed topic every Coalesce interval,
+// "health:demo-cases"). Publish stores a topic's latest value; the flusher
+// sends at most one message per changed topic every Coalesce interval,
 // so fifty publishes in one interval cost a screen one repaint. Every message
 // a topic sends carries the next sequence number of that topic (no gaps: a
 // coalesced burst takes one number, not fifty). A subscriber first gets a
@@ -11,9 +11,20 @@
 // reconnects with the last seq it saw gets exactly the messages it missed, or
 // a fresh snapshot when they are no longer kept.
 //
-// Every client has a bounded queue drained by its own writer goroutine; a
-// client whose queue is full is disconnected on the spot, so a slow screen
-// never delays the publisher or the other screens.
+// Every client has a bounded queue; a client whose queue is full is
+// disconnected on the spot, so a slow screen never delays the publisher or
+// the other screens. A flush encodes each changed topic's message once, as a
+// websocket frame, and writes those bytes to every subscriber's socket with
+// non-blocking system calls spread over GOMAXPROCS goroutines (the kernel's
+// TCP work runs on the writing core). What a socket does not take at once is
+// left to a writer goroutine of that client, which writes the rest and what
+// queues behind it, several frames per system call, and ends when the queue
+// is empty. An idle connection thus holds one goroutine (its reader) and a
+// ping timer: see docs/PERFORMANCE.md for the figures at 20,000 screens.
+//
+// With Config.Registerer set the hub exports Prometheus metrics (clients,
+// subscriptions, messages, publishes, coalesced publishes, drops by reason,
+// resumes by outcome, publish→write latency); see metrics.go.
 //
 // Sequence numbers of a hub start at its start time in unix microseconds, so
 // the numbers of a restarted hub are above every number the previous process

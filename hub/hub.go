@@ -7,11 +7,13 @@ import (
 	"hash/maphash"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Topic names a stream of values. See IndicatorTopic and HealthTopic.
@@ -41,7 +43,8 @@ type Config struct {
 	HistoryLen int           // messages kept per topic for resume; default 64
 	Coalesce   time.Duration // flush interval; default 200ms; negative: no flusher, call Flush
 	PingEvery  time.Duration // websocket ping interval; default 25s; a client silent for 2×PingEvery is dropped
-	// WriteTimeout bounds one websocket write; default 10s.
+	// WriteTimeout bounds a blocked write: writes to a client whose socket
+	// buffer is full wait at most this long (then it is dropped); default 10s.
 	WriteTimeout time.Duration
 	// MaxTopics bounds the topics one client subscribes to; default 128.
 	MaxTopics int
@@ -58,6 +61,10 @@ type Config struct {
 	// Clock gives the time; default time.Now. Only the seq base uses it.
 	Clock  func() time.Time
 	Logger *slog.Logger
+	// Registerer, if set, gets the hub's Prometheus metrics (names
+	// yiping_hub_*, see metrics.go); nil: no metrics. Registration errors
+	// (e.g. two hubs on one registry) are logged and leave those metrics off.
+	Registerer prometheus.Registerer
 }
 
 func (c *Config) defaults() {
@@ -102,12 +109,15 @@ type Stats struct {
 	Connects    uint64 // connections accepted in total
 	Dropped     uint64 // clients disconnected because their queue was full
 	TimedOut    uint64 // clients disconnected by a failed write or a missing pong
+	Protocol    uint64 // clients disconnected for a websocket protocol error or an oversized message
+	Coalesced   uint64 // publishes superseded by a later one before a flush (no message of their own)
 	Published   uint64 // Publish calls
-	Flushed     uint64 // topic messages produced by the flushers (after coalescing)
+	Flushed     uint64 // topic messages produced by flushes (after coalescing)
 	Sent        uint64 // messages written to clients (data, snapshots, replies)
 	Snapshots   uint64 // snapshots queued
 	Replayed    uint64 // messages queued by resume
 	Topics      int    // topics known
+	Subs        int64  // subscriptions (client, topic) now
 	BadRequests uint64 // client messages answered with an error
 }
 
@@ -119,6 +129,11 @@ type Hub struct {
 	shards   []*shard
 	upgrader websocket.Upgrader
 	log      *slog.Logger
+	met      *metrics // nil without a Registerer
+	ping     *wire    // the ping frame every client gets
+
+	kmu   sync.Mutex
+	kicks []*client // spare list of clients to write to after a flush
 
 	mu      sync.Mutex
 	clients map[*client]struct{}
@@ -126,14 +141,15 @@ type Hub struct {
 	stop    chan struct{}
 	wg      sync.WaitGroup
 
-	nClients                                    atomic.Int64
-	connects, dropped, timedOut, published      atomic.Uint64
-	flushed, sent, snapshots, replayed, badReqs atomic.Uint64
+	nClients, nSubs                                        atomic.Int64
+	connects, dropped, timedOut, protocol, published       atomic.Uint64
+	coalesced, flushed, sent, snapshots, replayed, badReqs atomic.Uint64
+	handoffs, batches                                      atomic.Uint64 // writer goroutines started, batches written (tests)
 }
 
 var errClosed = errors.New("hub: closed")
 
-// New starts a hub: one flusher goroutine per shard (unless Coalesce < 0).
+// New starts a hub and its flusher goroutine (unless Coalesce < 0).
 func New(cfg Config) *Hub {
 	cfg.defaults()
 	h := &Hub{
@@ -143,11 +159,14 @@ func New(cfg Config) *Hub {
 		log:     cfg.Logger.With("component", "hub"),
 		clients: map[*client]struct{}{},
 		stop:    make(chan struct{}),
+		ping:    &wire{b: appendFrame(nil, websocket.PingMessage, nil), kind: wireControl},
 	}
+	h.met = newMetrics(h, cfg.Registerer)
 	h.upgrader = websocket.Upgrader{
-		ReadBufferSize:  1024,
-		WriteBufferSize: 4096,
-		// Idle connections hold no write buffer.
+		ReadBufferSize: 1024,
+		// The hub writes frames itself (see client.kick): gorilla's write
+		// buffer is never used, so no connection holds one.
+		WriteBufferSize:  256,
 		WriteBufferPool:  &sync.Pool{},
 		HandshakeTimeout: 10 * time.Second,
 		CheckOrigin:      cfg.CheckOrigin,
@@ -160,10 +179,8 @@ func New(cfg Config) *Hub {
 		h.shards[i] = &shard{h: h, topics: map[Topic]*topic{}}
 	}
 	if cfg.Coalesce > 0 {
-		for _, s := range h.shards {
-			h.wg.Add(1)
-			go s.run(cfg.Coalesce)
-		}
+		h.wg.Add(1)
+		go h.run(cfg.Coalesce)
 	}
 	return h
 }
@@ -187,8 +204,11 @@ func (h *Hub) Publish(t Topic, data json.RawMessage) error {
 	}
 	tp := s.topic(t)
 	tp.pending = d
-	if !tp.dirty {
+	if tp.dirty {
+		h.coalesced.Add(1) // the pending value is superseded
+	} else {
 		tp.dirty = true
+		tp.pendingAt = time.Now()
 		s.dirty = append(s.dirty, tp)
 	}
 	h.published.Add(1)
@@ -216,11 +236,40 @@ func (h *Hub) Latest(t Topic) (Message, bool) {
 	return tp.latest.msg, true
 }
 
-// Flush sends the pending changes of every shard now. The flushers call it
+// Flush sends the pending changes of every shard now. The flusher calls it
 // every Coalesce interval; with Coalesce < 0 the caller does.
+//
+// It queues the messages of all shards first, then writes to each client
+// once: a screen whose topics changed in several shards gets them in one
+// system call.
 func (h *Hub) Flush() {
+	h.kmu.Lock()
+	kicks := h.kicks[:0]
+	h.kicks = nil // a concurrent Flush allocates its own
+	h.kmu.Unlock()
 	for _, s := range h.shards {
-		s.flush()
+		kicks = s.flush(kicks)
+	}
+	h.kickAll(kicks)
+	clear(kicks)
+	h.kmu.Lock()
+	if cap(kicks) > cap(h.kicks) {
+		h.kicks = kicks[:0]
+	}
+	h.kmu.Unlock()
+}
+
+func (h *Hub) run(every time.Duration) {
+	defer h.wg.Done()
+	tk := time.NewTicker(every)
+	defer tk.Stop()
+	for {
+		select {
+		case <-tk.C:
+			h.Flush()
+		case <-h.stop:
+			return
+		}
 	}
 }
 
@@ -231,6 +280,9 @@ func (h *Hub) Stats() Stats {
 		Connects:    h.connects.Load(),
 		Dropped:     h.dropped.Load(),
 		TimedOut:    h.timedOut.Load(),
+		Protocol:    h.protocol.Load(),
+		Coalesced:   h.coalesced.Load(),
+		Subs:        h.nSubs.Load(),
 		Published:   h.published.Load(),
 		Flushed:     h.flushed.Load(),
 		Sent:        h.sent.Load(),
@@ -246,7 +298,7 @@ func (h *Hub) Stats() Stats {
 	return st
 }
 
-// Close stops the flushers and disconnects every client.
+// Close stops the flusher and disconnects every client.
 func (h *Hub) Close() {
 	h.mu.Lock()
 	if h.closed {
@@ -288,7 +340,10 @@ func (h *Hub) subscribe(c *client, topics []Topic, since map[Topic]uint64) {
 		s := h.shard(t)
 		s.mu.Lock()
 		tp := s.topic(t)
-		tp.subs[c] = struct{}{}
+		if _, ok := tp.subs[c]; !ok {
+			tp.subs[c] = struct{}{}
+			h.nSubs.Add(1)
+		}
 		last, resume := since[t]
 		s.catchUp(c, tp, last, resume)
 		s.mu.Unlock()
@@ -300,29 +355,31 @@ func (h *Hub) unsubscribe(c *client, topics []Topic) {
 		s := h.shard(t)
 		s.mu.Lock()
 		if tp := s.topics[t]; tp != nil {
-			delete(tp.subs, c)
+			if _, ok := tp.subs[c]; ok {
+				delete(tp.subs, c)
+				h.nSubs.Add(-1)
+			}
 			s.forget(tp)
 		}
 		s.mu.Unlock()
 	}
 }
 
-// entry is a message encoded once for every subscriber.
+// entry is a message encoded once, as a websocket frame, for every
+// subscriber: fan-out writes the same bytes to every socket.
 type entry struct {
-	msg   Message
-	frame *websocket.PreparedMessage
+	msg  Message
+	wire *wire
 }
 
-func newEntry(m Message) (*entry, error) {
+// newEntry encodes m; at is the first publish it carries (zero for
+// snapshots, which are not counted in the publish→write latency).
+func newEntry(m Message, at time.Time) (*entry, error) {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return nil, err
 	}
-	pm, err := websocket.NewPreparedMessage(websocket.TextMessage, b)
-	if err != nil {
-		return nil, err
-	}
-	return &entry{msg: m, frame: pm}, nil
+	return &entry{msg: m, wire: &wire{b: appendFrame(nil, websocket.TextMessage, b), at: at}}, nil
 }
 
 type shard struct {
@@ -338,9 +395,11 @@ type topic struct {
 	latest  *entry
 	snap    *entry // latest as a snapshot, built on demand
 	pending json.RawMessage
-	dirty   bool
-	ring    []*entry // ring[seq%len] for the last HistoryLen seqs
-	subs    map[*client]struct{}
+	// pendingAt is when the first publish since the last flush came.
+	pendingAt time.Time
+	dirty     bool
+	ring      []*entry // ring[seq%len] for the last HistoryLen seqs
+	subs      map[*client]struct{}
 }
 
 func (s *shard) topic(t Topic) *topic {
@@ -360,26 +419,15 @@ func (s *shard) forget(tp *topic) {
 	}
 }
 
-func (s *shard) run(every time.Duration) {
-	defer s.h.wg.Done()
-	tk := time.NewTicker(every)
-	defer tk.Stop()
-	for {
-		select {
-		case <-tk.C:
-			s.flush()
-		case <-s.h.stop:
-			return
-		}
-	}
-}
-
-func (s *shard) flush() {
+// flush queues the changed topics' messages to their subscribers under the
+// shard lock (so that they keep seq order with the snapshots and replays
+// subscribe queues) and appends the clients to write to to kicks.
+func (s *shard) flush(kicks []*client) []*client {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, tp := range s.dirty {
 		tp.dirty = false
-		e, err := newEntry(Message{Topic: tp.name, Seq: tp.seq + 1, Data: tp.pending})
+		e, err := newEntry(Message{Topic: tp.name, Seq: tp.seq + 1, Data: tp.pending}, tp.pendingAt)
 		tp.pending = nil
 		if err != nil { // Publish validated the JSON; cannot happen
 			s.h.log.Error("encode message", "topic", tp.name, "err", err)
@@ -390,17 +438,56 @@ func (s *shard) flush() {
 		tp.ring[tp.seq%uint64(len(tp.ring))] = e
 		s.h.flushed.Add(1)
 		for c := range tp.subs {
-			c.enqueue(e.frame)
+			if c.push(e.wire) {
+				kicks = append(kicks, c)
+			}
 		}
 	}
 	clear(s.dirty)
 	s.dirty = s.dirty[:0]
+	return kicks
+}
+
+// kickChunk is how many clients one fan-out worker takes at a time.
+const kickChunk = 256
+
+// kickAll writes the queued frames of cs, spread over GOMAXPROCS workers
+// when there are many: each write is a system call into the kernel's TCP
+// stack, which runs on the caller's core, so one goroutine would use one
+// core for the whole fan-out.
+func (h *Hub) kickAll(cs []*client) {
+	workers := min(runtime.GOMAXPROCS(0), (len(cs)+kickChunk-1)/kickChunk)
+	if workers <= 1 {
+		for _, c := range cs {
+			c.kick()
+		}
+		return
+	}
+	var next atomic.Int64
+	work := func() {
+		for {
+			i := int(next.Add(kickChunk)) - kickChunk
+			if i >= len(cs) {
+				return
+			}
+			for _, c := range cs[i:min(i+kickChunk, len(cs))] {
+				c.kick()
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for range workers - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
 }
 
 // catchUp queues for c what it needs of tp after seq last (caller holds s.mu).
 func (s *shard) catchUp(c *client, tp *topic, last uint64, resume bool) {
 	if resume && last == tp.seq {
-		return // up to date
+		s.h.met.resume("replay") // of nothing: up to date
+		return
 	}
 	if resume && last < tp.seq {
 		kept := min(uint64(len(tp.ring)), tp.seq-s.h.base)
@@ -408,8 +495,11 @@ func (s *shard) catchUp(c *client, tp *topic, last uint64, resume bool) {
 		// Replay only if the ring has it all and it leaves room in the
 		// queue; else a snapshot says the same in one message.
 		if missed <= kept && int(missed) <= c.room()/2 {
+			s.h.met.resume("replay")
 			for q := last + 1; q <= tp.seq; q++ {
-				if !c.enqueue(tp.ring[q%uint64(len(tp.ring))].frame) {
+				// the same bytes, kept out of the publish→write latency
+				w := &wire{b: tp.ring[q%uint64(len(tp.ring))].wire.b}
+				if !c.push(w) {
 					return
 				}
 				s.h.replayed.Add(1)
@@ -417,19 +507,22 @@ func (s *shard) catchUp(c *client, tp *topic, last uint64, resume bool) {
 			return
 		}
 	}
+	if resume {
+		s.h.met.resume("snapshot")
+	}
 	if tp.snap == nil {
 		m := Message{Topic: tp.name, Seq: tp.seq, Snapshot: true}
 		if tp.latest != nil {
 			m.Data = tp.latest.msg.Data
 		}
-		e, err := newEntry(m)
+		e, err := newEntry(m, time.Time{})
 		if err != nil {
 			s.h.log.Error("encode snapshot", "topic", tp.name, "err", err)
 			return
 		}
 		tp.snap = e
 	}
-	if c.enqueue(tp.snap.frame) {
+	if c.push(tp.snap.wire) {
 		s.h.snapshots.Add(1)
 	}
 }
