@@ -131,7 +131,9 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	// value is the same thing, and with ~180,000 topics (indicators ×
 	// regions × periods) the default ring of 64 messages each held gigabytes
 	// after an hour of the demo.
-	h := hub.New(hub.Config{Logger: log.With("component", "hub"), MaxTopics: 1024, HistoryLen: 4})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(promcollectors.NewGoCollector(), promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}))
+	h := hub.New(hub.Config{Logger: log.With("component", "hub"), MaxTopics: 1024, HistoryLen: 4, Registerer: reg})
 	defer h.Close()
 	// The collectors file into the engine, and hotline tickets also go to
 	// the screens' live ticker.
@@ -186,8 +188,6 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	}
 	cfg.Location = loc
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(promcollectors.NewGoCollector(), promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}))
 	runner, err := collectors.NewRunner(cfg, sink, jnl, log.With("component", "collectors"), reg)
 	if err != nil {
 		return err

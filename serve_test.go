@@ -169,8 +169,9 @@ func TestServeEndToEnd(t *testing.T) {
 	if code, body := get(t, base+"/api/collectors"); code != 200 || !strings.Contains(body, "demo-tickets") {
 		t.Errorf("collector health %d %.300s", code, body)
 	}
-	if code, body := get(t, base+"/metrics"); code != 200 || !strings.Contains(body, "yiping_collector_runs_total") {
-		t.Errorf("metrics %d lacks collector runs", code)
+	if code, body := get(t, base+"/metrics"); code != 200 || !strings.Contains(body, "yiping_collector_runs_total") ||
+		!strings.Contains(body, "yiping_hub_clients 1") || !strings.Contains(body, "yiping_hub_messages_sent_total") {
+		t.Errorf("metrics %d lack collector runs or hub figures (one client connected)", code)
 	}
 	tickets, _ := indicatorValue(t, base, "ticket_volume", "620000")
 	calls, _ := indicatorValue(t, base, "call_volume", "620802")
