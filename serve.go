@@ -126,14 +126,15 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	}
 
 	// A screen subscribes to every value it shows (the overview: ~90
-	// topics, more after a drill-down into a city). Value topics need no
-	// long replay ring: a resume past the ring gets a snapshot, which for a
-	// value is the same thing, and with ~180,000 topics (indicators ×
-	// regions × periods) the default ring of 64 messages each held gigabytes
-	// after an hour of the demo.
+	// topics, more after a drill-down into a city). Every topic here holds
+	// a latest value (a number, a ticker list, a health record), so a
+	// resume needs no replay ring: a snapshot of the latest value is the
+	// same thing. With ~180,000 topics (indicators × regions × periods) the
+	// default ring of 64 messages each held gigabytes after an hour of the
+	// demo; one message each is the floor.
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(promcollectors.NewGoCollector(), promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}))
-	h := hub.New(hub.Config{Logger: log.With("component", "hub"), MaxTopics: 1024, HistoryLen: 4, Registerer: reg})
+	h := hub.New(hub.Config{Logger: log.With("component", "hub"), MaxTopics: 1024, HistoryLen: 1, Registerer: reg})
 	defer h.Close()
 	// The collectors file into the engine, and hotline tickets also go to
 	// the screens' live ticker.
