@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -227,6 +228,8 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 		return err
 	}
 	con.Routes(srv.App())
+	// A newcomer opening the server's address lands on the screens.
+	srv.App().Get("/", func(c *fiber.Ctx) error { return c.Redirect("/screens", fiber.StatusFound) })
 
 	if err := runner.Start(ctx); err != nil {
 		return err

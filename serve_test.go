@@ -163,6 +163,13 @@ func TestServeEndToEnd(t *testing.T) {
 			break
 		}
 	}
+	// The address itself leads to the screens (the client follows the
+	// redirect), and the screens and the console answer.
+	for _, path := range []string{"/", "/screens/overview", "/console"} {
+		if code, body := get(t, base+path); code != 200 || !strings.Contains(body, "<html") {
+			t.Errorf("GET %s: %d %.200s", path, code, body)
+		}
+	}
 	if code, body := get(t, base+"/healthz"); code != 200 {
 		t.Errorf("healthz %d %s", code, body)
 	}
