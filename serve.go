@@ -144,6 +144,11 @@ func serve(ctx context.Context, o serveOptions, log *slog.Logger) error {
 	sink := ticker.Tee{Sink: eng, Ticker: tick, Filed: fd.Notify, Logger: log.With("component", "ticker")}
 	// The journal first: every record accepted before a crash is back in
 	// the engine before anything new arrives.
+	// Rewritten to the last version of each record first when it has grown
+	// (the old log stays if that fails: a full disk must not stop a start).
+	if _, err := journal.Compact(ctx, filepath.Join(o.dataDir, "journal"), journal.CompactOptions{Logger: log.With("component", "journal")}); err != nil {
+		log.Warn("journal compaction failed; replaying the log as it is", "err", err)
+	}
 	jnl, err := journal.Open(filepath.Join(o.dataDir, "journal"), log.With("component", "journal"))
 	if err != nil {
 		return err
