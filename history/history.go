@@ -31,7 +31,7 @@ import (
 type Engine interface {
 	Advance(now int64) int
 	Now() int64
-	Results(p engine.Period, byDept bool) ([]engine.Result, error)
+	AppendResults(dst []engine.Result, p engine.Period, byDept bool) ([]engine.Result, error)
 }
 
 // Writer is where points go: a store.Store, usually behind store.Writer.
@@ -61,10 +61,11 @@ type Config struct {
 
 // Recorder copies engine values into the history store.
 type Recorder struct {
-	cfg    Config
-	eng    Engine
-	w      Writer
-	cycles int // Record calls so far, for DeptEvery
+	cfg     Config
+	eng     Engine
+	w       Writer
+	cycles  int             // Record calls so far, for DeptEvery
+	results []engine.Result // reused between cycles
 }
 
 // New returns a recorder over its dependencies.
@@ -99,16 +100,21 @@ func (r *Recorder) Record(ctx context.Context) (int, error) {
 func (r *Recorder) record(ctx context.Context, byDept bool) (int, error) {
 	r.eng.Advance(r.cfg.Now().UnixNano())
 	at := time.Unix(0, r.eng.Now())
-	var pts []store.Point
-	var invalid int
+	var invalid, total int
 	var example error
 	catalogDone := false
+	// One period at a time: with departments a cycle
+	// is ~1.35M values, and holding all five periods' results and points
+	// at once took the heap to 2 GB.
 	for _, p := range r.cfg.Periods {
-		rs, err := r.eng.Results(p, byDept)
+		var err error
+		r.results, err = r.eng.AppendResults(r.results[:0], p, byDept)
 		if err != nil {
-			return 0, fmt.Errorf("history: results for %s: %w", p, err)
+			return total, fmt.Errorf("history: results for %s: %w", p, err)
 		}
-		for _, res := range rs {
+		// A fresh slice each period: a store may keep what it is given.
+		pts := make([]store.Point, 0, len(r.results))
+		for _, res := range r.results {
 			period := p.String()
 			if def, ok := indicator.Lookup(res.Indicator); ok && !def.Periodic {
 				// The catalog has no period: record it once per cycle.
@@ -129,14 +135,19 @@ func (r *Recorder) record(ctx context.Context, byDept bool) (int, error) {
 			pts = append(pts, pt)
 		}
 		catalogDone = true
+		if err := r.w.Write(ctx, pts); err != nil {
+			return total, fmt.Errorf("history: write %d points of %s: %w", len(pts), p, err)
+		}
+		total += len(pts)
 	}
 	if invalid > 0 {
 		r.cfg.Logger.Warn("history: values not recordable", "count", invalid, "example", example)
 	}
-	if err := r.w.Write(ctx, pts); err != nil {
-		return 0, fmt.Errorf("history: write %d points: %w", len(pts), err)
+	// A department cycle leaves a buffer sized for it; let it go.
+	if byDept {
+		r.results = nil
 	}
-	return len(pts), nil
+	return total, nil
 }
 
 // toPoint turns one engine result into a point of the given period's
