@@ -51,8 +51,27 @@ type Writer struct {
 	log   *slog.Logger
 
 	mu    sync.Mutex
-	last  map[SeriesKey]Point
+	last  map[SeriesKey]seen
 	stats WriterStats
+}
+
+// seen is what the policy keeps of the last point forwarded for a series:
+// its time and value, not the whole Point (whose key is already the map's
+// key). With department series there are over a million of them.
+type seen struct {
+	t      int64 // UnixNano
+	num    float64
+	den    int64
+	hasDen bool
+}
+
+func seenOf(p Point) seen {
+	return seen{t: p.Time.UnixNano(), num: p.Numerator, den: p.Denominator, hasDen: p.HasDenominator}
+}
+
+// point rebuilds the compared parts of the point s was made from.
+func (s seen) point() Point {
+	return Point{Time: time.Unix(0, s.t), Numerator: s.num, Denominator: s.den, HasDenominator: s.hasDen}
 }
 
 var _ Store = (*Writer)(nil)
@@ -65,7 +84,7 @@ func NewWriter(s Store, cfg WriterConfig) *Writer {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Writer{Store: s, every: cfg.SnapshotEvery, log: cfg.Logger, last: make(map[SeriesKey]Point)}
+	return &Writer{Store: s, every: cfg.SnapshotEvery, log: cfg.Logger, last: make(map[SeriesKey]seen)}
 }
 
 // Write forwards the points of one collection cycle that pass the policy.
@@ -85,7 +104,10 @@ func (w *Writer) Write(ctx context.Context, points []Point) error {
 		k := p.Key()
 		prev, ok := pending[k]
 		if !ok {
-			prev, ok = w.last[k]
+			var s seen
+			if s, ok = w.last[k]; ok {
+				prev = s.point()
+			}
 		}
 		switch {
 		case ok && p.Time.Before(prev.Time):
@@ -111,7 +133,7 @@ func (w *Writer) Write(ctx context.Context, points []Point) error {
 		return fmt.Errorf("store writer: %w", err)
 	}
 	for k, p := range pending {
-		w.last[k] = p
+		w.last[k] = seenOf(p)
 	}
 	w.stats.Forwarded += int64(len(out))
 	w.stats.Changed += changed
@@ -131,5 +153,5 @@ func (w *Writer) Stats() WriterStats {
 func (w *Writer) Forget() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.last = make(map[SeriesKey]Point)
+	w.last = make(map[SeriesKey]seen)
 }
