@@ -558,7 +558,7 @@ func (c *Console) handleUnit(ctx *fiber.Ctx) error {
 	if err != nil {
 		return c.fail(ctx, err)
 	}
-	dept := ctx.Query("dept")
+	dept := strings.Clone(ctx.Query("dept")) // outlives the request (see parseRegion)
 	if err := checkDept(dept); err != nil {
 		return c.fail(ctx, err)
 	}

@@ -167,3 +167,20 @@ func TestRankingFromCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheOutlivesRequests: values the console caches must not change
+// when later requests reuse fiber's buffers. A ranking of the province, then
+// a department ranking of 兰州市, once turned the cached "620000" of the
+// first into "620100" and moved the province's composite 环比.
+func TestCacheOutlivesRequests(t *testing.T) {
+	s := loadSample(t)
+	q := "period=month&region=620000&" + asOfQ
+	_, fresh := s.console(t)
+	_, want, _ := get(t, fresh, "/api/composite?"+q)
+	_, warm := s.console(t)
+	get(t, warm, "/api/export/ranking.csv?indicator=on_time_rate&period=month&region=620000&"+asOfQ)
+	get(t, warm, "/api/export/ranking.csv?indicator=overdue_open&period=month&region=620100&by=dept&"+asOfQ)
+	if _, got, _ := get(t, warm, "/api/composite?"+q); string(got) != string(want) {
+		t.Error("the composite view differs after other requests went through the cache")
+	}
+}

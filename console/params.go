@@ -88,7 +88,10 @@ func parsePeriod(ctx *fiber.Ctx) (engine.Period, error) {
 
 // parseRegion reads a region code that the region table knows.
 func (c *Console) parseRegion(param, s string) (region.Code, error) {
-	code, err := region.ParseCode(s)
+	// fiber's strings point into fasthttp's request buffer, reused by the
+	// next request; a code ends up in cached points and keys, so it must own
+	// its bytes (a shared buffer once turned 620000 into 620100 in the cache).
+	code, err := region.ParseCode(strings.Clone(s))
 	if err != nil {
 		return "", badParam(param, "地区代码 %q 应为 6 位或 9 位数字", "region code %q: want 6 or 9 digits", s)
 	}

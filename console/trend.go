@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -67,7 +68,7 @@ func (c *Console) handleTrend(ctx *fiber.Ctx) error {
 	if err != nil {
 		return c.fail(ctx, err)
 	}
-	dept := ctx.Query("dept")
+	dept := strings.Clone(ctx.Query("dept")) // outlives the request (see parseRegion)
 	if err := checkDept(dept); err != nil {
 		return c.fail(ctx, err)
 	}

@@ -64,7 +64,10 @@ func New(cfg Config, ind Indicators) *Server {
 		cfg.BodyLimit = 32 << 20
 	}
 	s := &Server{cfg: cfg, ind: ind}
-	s.app = fiber.New(fiber.Config{DisableStartupMessage: true, AppName: "yiping", BodyLimit: cfg.BodyLimit})
+	// Immutable: fasthttp hands out strings that alias its request buffers
+	// and reuses them for the next request; components keep parameters
+	// beyond a request (caches, hub topics), so every value is copied.
+	s.app = fiber.New(fiber.Config{DisableStartupMessage: true, AppName: "yiping", BodyLimit: cfg.BodyLimit, Immutable: true})
 	s.routes()
 	mux := http.NewServeMux()
 	if cfg.Metrics != nil {
