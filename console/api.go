@@ -111,8 +111,8 @@ func changeOf(now, before value) change {
 	return ch
 }
 
-// row is one unit of a ranking.
-type row struct {
+// unitRow is who a row of a ranking is, and its place.
+type unitRow struct {
 	// Rank is null for a null value (no rank, SPEC.md section 6).
 	Rank   *int   `json:"rank"`
 	Unit   string `json:"unit"`
@@ -120,6 +120,15 @@ type row struct {
 	Dept   string `json:"dept,omitempty"`
 	Name   string `json:"name"`
 	Level  string `json:"level"`
+}
+
+func (c *Console) unitRowOf(u unit, level string) unitRow {
+	return unitRow{Unit: unitCode(u), Region: string(u.region), Dept: u.dept, Name: c.unitName(u), Level: level}
+}
+
+// row is one unit of a ranking.
+type row struct {
+	unitRow
 	numbers
 	Status      scoring.Status `json:"status"`
 	MoM         change         `json:"mom"`
@@ -247,7 +256,7 @@ func (c *Console) rowOf(u unit, level string, def indicator.Def, t *triple) row 
 	now := t.now[k]
 	f, ok := now.float()
 	r := row{
-		Unit: unitCode(u), Region: string(u.region), Dept: u.dept, Name: c.unitName(u), Level: level,
+		unitRow: c.unitRowOf(u, level),
 		numbers: numbersOf(now),
 		Status:  c.targets.Status(level, def, f, ok),
 		MoM:     changeOf(now, t.mom[k]),
@@ -369,12 +378,7 @@ func scoreChangeOf(now, before *float64) scoreChange {
 
 // compositeRow is one unit of a composite ranking.
 type compositeRow struct {
-	Rank   *int   `json:"rank"`
-	Unit   string `json:"unit"`
-	Region string `json:"region"`
-	Dept   string `json:"dept,omitempty"`
-	Name   string `json:"name"`
-	Level  string `json:"level"`
+	unitRow
 	scoring.Composite
 	MoM         scoreChange `json:"mom"`
 	YoY         scoreChange `json:"yoy"`
@@ -413,7 +417,7 @@ func (c *Console) compositeOf(level string, u unit, vals values) scoring.Composi
 func (c *Console) compositeRowOf(u unit, level string, t *triple) compositeRow {
 	now := c.compositeOf(level, u, t.now)
 	r := compositeRow{
-		Unit: unitCode(u), Region: string(u.region), Dept: u.dept, Name: c.unitName(u), Level: level,
+		unitRow:   c.unitRowOf(u, level),
 		Composite: now,
 		MoM:       scoreChangeOf(now.Score, c.compositeOf(level, u, t.mom).Score),
 		YoY:       scoreChangeOf(now.Score, c.compositeOf(level, u, t.yoy).Score),
