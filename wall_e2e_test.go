@@ -85,18 +85,7 @@ func pageValue(ctx context.Context, t *testing.T, sel string) (string, error) {
 
 func waitPage(ctx context.Context, t *testing.T, what, expr string, within time.Duration) time.Duration {
 	t.Helper()
-	start := time.Now()
-	for time.Since(start) < within {
-		var ok bool
-		if err := chromedp.Run(ctx, chromedp.Evaluate(expr, &ok)); err == nil && ok {
-			return time.Since(start)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	var state string
-	chromedp.Run(ctx, chromedp.Evaluate(`document.body.dataset.state + " / " + document.getElementById("banner").textContent`, &state))
-	t.Fatalf("%s: not within %v (page: %s)", what, within, state)
-	return 0
+	return browsertest.WaitJS(ctx, t, what, expr, within, `document.body.dataset.state + " / " + document.getElementById("banner").textContent`)
 }
 
 // TestWallLiveEndToEnd runs the product as a real process with the demo

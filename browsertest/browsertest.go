@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/heapprofiler"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -184,4 +185,46 @@ func Artifact(t testing.TB, name string, data []byte) string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// WaitJS polls expr, a boolean JavaScript expression, in the tab of ctx
+// every 20 ms until it is true, and returns how long that took. Past
+// within, it fails the test naming what, the expression, the last error
+// and, when diag is not empty, what diag evaluates to in the page (a
+// screen's state, say).
+func WaitJS(ctx context.Context, t testing.TB, what, expr string, within time.Duration, diag string) time.Duration {
+	t.Helper()
+	start := time.Now()
+	var last error
+	for time.Since(start) < within {
+		var ok bool
+		err := chromedp.Run(ctx, chromedp.Evaluate(expr, &ok))
+		if err == nil && ok {
+			return time.Since(start)
+		}
+		if err != nil {
+			last = err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var state string
+	if diag != "" {
+		chromedp.Run(ctx, chromedp.Evaluate(diag, &state))
+	}
+	t.Fatalf("%s: not true within %v: %s (page: %q, last error %v)", what, within, expr, state, last)
+	return 0
+}
+
+// HeapAfterGC forces a garbage collection in the tab and stores the bytes
+// of JavaScript heap still in use in *used: what a page keeps, not what it
+// has not collected yet.
+func HeapAfterGC(used *float64) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		if err := heapprofiler.CollectGarbage().Do(ctx); err != nil {
+			return err
+		}
+		var err error
+		*used, _, _, _, err = runtime.GetHeapUsage().Do(ctx)
+		return err
+	})
 }

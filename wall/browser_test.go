@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/emulation"
-	"github.com/chromedp/cdproto/heapprofiler"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -33,6 +32,12 @@ func liveServer(t *testing.T) (*httptest.Server, *hub.Hub) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveScreens(t, set)
+}
+
+// serveScreens serves the screens of set over a real hub on loopback.
+func serveScreens(t *testing.T, set *dashboards.Set) (*httptest.Server, *hub.Hub) {
+	t.Helper()
 	w, err := New(Config{Screens: set, Live: sampleLive(), Sources: func() []string { return []string{"demo-cases", "push"} }})
 	if err != nil {
 		t.Fatal(err)
@@ -49,23 +54,13 @@ func liveServer(t *testing.T) (*httptest.Server, *hub.Hub) {
 	return srv, h
 }
 
+// screenState is what a failed wait reports of a screen.
+const screenState = `document.body.dataset.state + " " + (document.getElementById("banner")||{}).textContent`
+
 // waitJS polls expr in the page until it is true.
 func waitJS(ctx context.Context, t *testing.T, what, expr string, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	var last any
-	for time.Now().Before(deadline) {
-		var ok bool
-		if err := chromedp.Run(ctx, chromedp.Evaluate(expr, &ok)); err == nil && ok {
-			return
-		} else if err != nil {
-			last = err
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	var state string
-	chromedp.Run(ctx, chromedp.Evaluate(`document.body.dataset.state + " " + (document.getElementById("banner")||{}).textContent`, &state))
-	t.Fatalf("%s: not true within %v: %s (page state %q, last error %v)", what, within, expr, state, last)
+	browsertest.WaitJS(ctx, t, what, expr, within, screenState)
 }
 
 func publish(t *testing.T, h *hub.Hub, topic, data string) {
@@ -253,20 +248,7 @@ func TestPlaylistRotatesInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := New(Config{Screens: set, Live: sampleLive()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := fiber.New()
-	w.Routes(app)
-	h := hub.New(hub.Config{MaxTopics: 1024})
-	defer h.Close()
-	mux := http.NewServeMux()
-	mux.HandleFunc("/ws", h.ServeWS)
-	mux.Handle(assets.Root, assets.Handler())
-	mux.Handle("/", adaptor.FiberApp(app))
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	srv, _ := serveScreens(t, set)
 
 	ctx := browsertest.Chrome(t, browsertest.Options{})
 	watch := browsertest.Watch(ctx)
@@ -312,12 +294,7 @@ func TestScreenMemoryStaysFlat(t *testing.T) {
 		var used float64
 		if err := chromedp.Run(ctx,
 			chromedp.Sleep(500*time.Millisecond),
-			chromedp.ActionFunc(func(ctx context.Context) error { return heapprofiler.CollectGarbage().Do(ctx) }),
-			chromedp.ActionFunc(func(ctx context.Context) error {
-				var err error
-				used, _, _, _, err = runtime.GetHeapUsage().Do(ctx)
-				return err
-			}),
+			browsertest.HeapAfterGC(&used),
 			chromedp.Evaluate(`document.getElementsByTagName("*").length`, &nodes),
 		); err != nil {
 			t.Fatal(err)

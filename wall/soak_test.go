@@ -1,13 +1,11 @@
 package wall
 
 import (
-	"context"
 	"os"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/heapprofiler"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -38,12 +36,7 @@ func TestSoakScreen(t *testing.T) {
 	sample := func() (heapMB float64, nodes, applied int, state string) {
 		var used float64
 		chromedp.Run(ctx,
-			chromedp.ActionFunc(func(ctx context.Context) error { return heapprofiler.CollectGarbage().Do(ctx) }),
-			chromedp.ActionFunc(func(ctx context.Context) error {
-				var err error
-				used, _, _, _, err = runtime.GetHeapUsage().Do(ctx)
-				return err
-			}),
+			browsertest.HeapAfterGC(&used),
 			chromedp.Evaluate(`document.getElementsByTagName("*").length`, &nodes),
 			chromedp.Evaluate(`window.__applied`, &applied),
 			chromedp.Evaluate(`document.body.dataset.state`, &state),
