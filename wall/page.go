@@ -200,7 +200,7 @@ func (w *Wall) value(vs *values, ind, reg, period, lang string) valueView {
 	}
 	if x, ok := r.Value(); ok {
 		vv.Value = strconv.FormatFloat(x, 'g', -1, 64)
-		vv.Text = format(def, x, lang)
+		vv.Text = format(def, x)
 		vv.Status = w.cfg.Targets.Status(level, def, x, true).String()
 	}
 	return vv
@@ -218,7 +218,7 @@ func tierStatus(score float64) string {
 	return "red"
 }
 
-func format(def indicator.Def, x float64, lang string) string {
+func format(def indicator.Def, x float64) string {
 	if def.Rate {
 		return strconv.FormatFloat(x*100, 'f', 2, 64) + "%"
 	}
@@ -375,7 +375,7 @@ func (w *Wall) build(ctx context.Context, sc *dashboards.Screen, q request) (*pa
 			if len(kids) > 0 {
 				jw.Level = region.Code(kids[0]).Level().String()
 			}
-			mapName, ok := assets.MapName(pg.nameOr(w, reg))
+			mapName, ok := assets.MapName(cfg.Names[reg])
 			if !ok {
 				wv.Note = texts[lang]["nomap"]
 				for _, k := range kids {
@@ -384,7 +384,7 @@ func (w *Wall) build(ctx context.Context, sc *dashboards.Screen, q request) (*pa
 				jw.Type = "list"
 				break
 			}
-			src, _ := assets.MapScript(pg.nameOr(w, reg))
+			src, _ := assets.MapScript(cfg.Names[reg])
 			mapScripts[src] = true
 			jw.Map, jw.Features = mapName, map[string]string{}
 			var data []opts.MapData
@@ -524,14 +524,6 @@ func (w *Wall) build(ctx context.Context, sc *dashboards.Screen, q request) (*pa
 	// element early; JSON allows "<\/".
 	pg.Config = template.JS(strings.ReplaceAll(string(b), "</", `<\/`))
 	return pg, nil
-}
-
-// nameOr returns the name of the region, or the code when it has none.
-func (pg *page) nameOr(w *Wall, code string) string {
-	if n, ok := w.cfg.Regions.Name(region.Code(code)); ok {
-		return n
-	}
-	return code
 }
 
 func feature(name string) string {
