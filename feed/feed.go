@@ -144,11 +144,13 @@ func (f *Feed) Notify() {
 	}
 }
 
-// minGap spaces cycles that Notify asks for, so a stream of small pushes
-// costs at most a few cycles a second.
-const minGap = 50 * time.Millisecond
+// minGap is the least time between the starts of two cycles that Notify
+// asks for: the hub coalesces a topic's changes over 200 ms anyway, so a
+// stream of pushes (bulk intake files thousands of batches a second) costs
+// at most five cycles a second, while a lone push is published at once.
+const minGap = 200 * time.Millisecond
 
-// Run publishes every interval, and soon after each Notify, until ctx ends.
+// Run publishes every interval, and after each Notify, until ctx ends.
 func (f *Feed) Run(ctx context.Context) {
 	t := time.NewTicker(f.interval)
 	defer t.Stop()
@@ -167,10 +169,12 @@ func (f *Feed) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		case <-f.poke:
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(minGap):
+			if wait := minGap - time.Since(start); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
 			}
 		}
 	}
