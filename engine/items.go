@@ -3,6 +3,7 @@ package engine
 import (
 	"sync"
 
+	"github.com/yiping-ioc/yiping/indicator"
 	"github.com/yiping-ioc/yiping/record"
 )
 
@@ -21,13 +22,13 @@ const (
 )
 
 var itemIndicators = []indSpec{
-	{"online_available_rate", iOnline, iCount},
-	{"full_online_item_rate", iFullOnline, iCount},
-	{"mobile_available_rate", iMobile, iCount},
-	{"zero_visit_rate", iZeroVisit, iCount},
-	{"max_one_visit_rate", iMaxOneVisit, iCount},
-	{"in_hall_rate", iInHall, iCount},
-	{"time_compression_ratio", iCompressNum, iCompressDen},
+	{indicator.OnlineAvailableRate, iOnline, iCount},
+	{indicator.FullOnlineItemRate, iFullOnline, iCount},
+	{indicator.MobileAvailableRate, iMobile, iCount},
+	{indicator.ZeroVisitRate, iZeroVisit, iCount},
+	{indicator.MaxOneVisitRate, iMaxOneVisit, iCount},
+	{indicator.InHallRate, iInHall, iCount},
+	{indicator.TimeCompressionRatio, iCompressNum, iCompressDen},
 }
 
 // itemTable holds the newest service-item catalog and its sums per

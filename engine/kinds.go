@@ -1,6 +1,9 @@
 package engine
 
-import "github.com/yiping-ioc/yiping/record"
+import (
+	"github.com/yiping-ioc/yiping/indicator"
+	"github.com/yiping-ioc/yiping/record"
+)
 
 // Compact per-kind records: only what the indicators read, with deadlines
 // computed once at upsert. Times are Unix nanoseconds, record.Never for null.
@@ -32,12 +35,12 @@ const (
 var caseSpec = kindSpec[caseRec]{
 	nWin: 6, nLvl: 1,
 	indicators: []indSpec{
-		{"case_volume", cVolume, -1},
-		{"online_case_rate", cOnline, cVolume},
-		{"full_online_case_rate", cFullOnline, cVolume},
-		{"mobile_case_rate", cMobile, cVolume},
-		{"on_time_rate", cOnTimeNum, cOnTimeDen},
-		{"overdue_open", cOverdue, -1},
+		{indicator.CaseVolume, cVolume, -1},
+		{indicator.OnlineCaseRate, cOnline, cVolume},
+		{indicator.FullOnlineCaseRate, cFullOnline, cVolume},
+		{indicator.MobileCaseRate, cMobile, cVolume},
+		{indicator.OnTimeRate, cOnTimeNum, cOnTimeDen},
+		{indicator.OverdueOpen, cOverdue, -1},
 	},
 	contrib: func(r *caseRec, t int64) (c contrib) {
 		if r.flags&fWithdrawn != 0 || r.submitted > t {
@@ -113,10 +116,10 @@ const (
 var evalSpec = kindSpec[evalRec]{
 	nWin: 5,
 	indicators: []indSpec{
-		{"eval_count", eCount, -1},
-		{"satisfaction_rate", eSatisfied, eCount},
-		{"bad_review_count", eBad, -1},
-		{"rectify_on_time_rate", eRectifyNum, eRectifyDen},
+		{indicator.EvalCount, eCount, -1},
+		{indicator.SatisfactionRate, eSatisfied, eCount},
+		{indicator.BadReviewCount, eBad, -1},
+		{indicator.RectifyOnTimeRate, eRectifyNum, eRectifyDen},
 	},
 	contrib: func(r *evalRec, t int64) (c contrib) {
 		if r.evaluated > t {
@@ -163,10 +166,10 @@ const (
 var ticketSpec = kindSpec[ticketRec]{
 	nWin: 6,
 	indicators: []indSpec{
-		{"ticket_volume", tVolume, -1},
-		{"direct_rate", tDirect, tVolume},
-		{"ticket_on_time_rate", tOnTimeNum, tOnTimeDen},
-		{"ticket_satisfaction_rate", tSatNum, tSatDen},
+		{indicator.TicketVolume, tVolume, -1},
+		{indicator.DirectRate, tDirect, tVolume},
+		{indicator.TicketOnTimeRate, tOnTimeNum, tOnTimeDen},
+		{indicator.TicketSatisfactionRate, tSatNum, tSatDen},
 	},
 	contrib: func(r *ticketRec, t int64) (c contrib) {
 		if r.received > t {
@@ -217,9 +220,9 @@ const (
 var callSpec = kindSpec[callRec]{
 	nWin: 3,
 	indicators: []indSpec{
-		{"call_volume", kVolume, -1},
-		{"answer_rate", kAnswered, kVolume},
-		{"answer_15s_rate", kAnswered15, kVolume},
+		{indicator.CallVolume, kVolume, -1},
+		{indicator.AnswerRate, kAnswered, kVolume},
+		{indicator.Answer15sRate, kAnswered15, kVolume},
 	},
 	contrib: func(r *callRec, t int64) (c contrib) {
 		if r.offered > t {

@@ -26,7 +26,7 @@ type kindSpec[R any] struct {
 // indSpec maps an indicator onto counter columns. Columns 0..nWin-1 are
 // window counters, nWin.. are level counters.
 type indSpec struct {
-	id  string
+	id  string // an id constant of package indicator
 	num int
 	den int // -1 for a count
 }
