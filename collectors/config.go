@@ -1,16 +1,14 @@
 package collectors
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/yiping-ioc/yiping/journal"
 	"github.com/yiping-ioc/yiping/mapping"
+	"github.com/yiping-ioc/yiping/yamlconf"
 )
 
 // Config is the collectors' configuration: defaults and sources. It is
@@ -134,8 +133,8 @@ var scheduleParser = cron.NewParser(cron.Second | cron.Minute | cron.Hour | cron
 
 // LoadConfig reads a collectors configuration file, builds every source's
 // connector with types, and compiles its mapping. Decoding is strict:
-// unknown keys are errors. Every error names the file, and the source and
-// key concerned.
+// unknown keys are errors. Every error reads "file:line: path: reason"
+// (sources[1].httppull.page_size), with a did-you-mean for a misspelt key.
 func LoadConfig(path string, types Types) (Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -149,333 +148,170 @@ func LoadConfig(path string, types Types) (Config, error) {
 // directory.
 func ParseConfig(data []byte, name string, types Types) (Config, error) {
 	var cfg Config
-	var doc yaml.Node
-	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return cfg, fmt.Errorf("%s: empty configuration", name)
+	c := &configReader{Reader: yamlconf.NewReader(name), types: types}
+	root := c.Document(data)
+	if root == nil {
+		if c.Len() == 0 {
+			c.Errorf(nil, "", "empty configuration")
 		}
-		return cfg, fmt.Errorf("%s: %w", name, err)
+		return cfg, c.Err()
 	}
-	var errs []string
-	blocks := map[*yaml.Node]*yaml.Node{} // source node -> its options block
-	sourceType := reflect.TypeFor[Source]()
-	checkKeys(&doc, reflect.TypeFor[Config](), "", &errs, func(t reflect.Type, n *yaml.Node, path string) bool {
-		if t != sourceType || n.Kind != yaml.MappingNode {
-			return false
-		}
-		typ := scalarValue(n, "type")
-		allowed := yamlKeys(sourceType)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			switch {
-			case k.Value == typ && typ != "":
-				blocks[n] = v
-			case !allowed[k.Value] && k.Value != "<<":
-				if _, isType := types[k.Value]; isType {
-					errs = append(errs, fmt.Sprintf("line %d: %s: block %q does not match the source's type %q", k.Line, path, k.Value, typ))
-				} else {
-					errs = append(errs, fmt.Sprintf("line %d: %s: unknown key %q (known: %s, and a block named after the type)", k.Line, path, k.Value, keyList(allowed)))
-				}
-			default:
-				if f, ok := fieldByKey(sourceType, k.Value); ok {
-					checkKeys(v, f.Type, path+"."+k.Value, &errs, nil)
-				}
-			}
-		}
-		return true
-	})
-	if len(errs) > 0 {
-		return cfg, configErr(name, errs)
+	if !c.Decode(root, "", &cfg, c.checkSource) {
+		return cfg, c.Err()
 	}
-	if err := doc.Decode(&cfg); err != nil {
-		return cfg, fmt.Errorf("%s: %w", name, err)
-	}
-	var srcNodes []*yaml.Node
-	if root := docRoot(&doc); root != nil {
-		if s := mapValue(root, "sources"); s != nil && s.Kind == yaml.SequenceNode {
-			srcNodes = s.Content
-		}
-	}
-	dir := filepath.Dir(name)
-	seen := map[string]bool{}
+	list, _ := yamlconf.Find(root, "sources")
+	seen := map[string]int{} // name -> line of its first use
 	for i := range cfg.Sources {
-		s := &cfg.Sources[i]
-		where := fmt.Sprintf("sources[%d]", i)
-		line := 0
-		if i < len(srcNodes) {
-			line = srcNodes[i].Line
+		var n *yaml.Node
+		if list.Val != nil && i < len(list.Val.Content) {
+			n = yamlconf.Deref(list.Val.Content[i])
 		}
-		if s.Name != "" {
-			where += fmt.Sprintf(" (%s)", s.Name)
-		}
-		fail := func(format string, args ...any) {
-			errs = append(errs, fmt.Sprintf("line %d: %s: %s", line, where, fmt.Sprintf(format, args...)))
-		}
-		if !journal.ValidName(s.Name) {
-			fail("name %q: want letters, digits, '.', '_' or '-'", s.Name)
-		} else if seen[s.Name] {
-			fail("name %q is used twice", s.Name)
-		}
-		seen[s.Name] = true
-		typ, ok := types[s.Type]
-		if !ok {
-			fail("unknown type %q (known: %s)", s.Type, typeList(types))
-			continue
-		}
-		opts := typ.newOptions()
-		if i < len(srcNodes) {
-			if block := blocks[srcNodes[i]]; block != nil {
-				var kerrs []string
-				checkKeys(block, reflect.TypeOf(opts), where+"."+s.Type, &kerrs, nil)
-				errs = append(errs, kerrs...)
-				if len(kerrs) > 0 {
-					continue
-				}
-				if err := block.Decode(opts); err != nil {
-					fail("%s: %v", s.Type, err)
-					continue
-				}
-			}
-		}
-		s.Options = opts
-		if s.MappingFile != "" {
-			if len(s.Mapping) > 0 {
-				fail("give mapping or mapping_file, not both")
-				continue
-			}
-			path := s.MappingFile
-			if !filepath.IsAbs(path) {
-				path = filepath.Join(dir, path)
-			}
-			m, mc, err := mapping.LoadFile(path)
-			if err != nil {
-				fail("mapping_file: %v", err)
-				continue
-			}
-			s.Mapping, s.compiled = mc, m
-		} else {
-			m, err := mapping.Compile(s.Mapping)
-			if err != nil {
-				fail("mapping: %s", indent(err))
-				continue
-			}
-			s.compiled = m
-		}
-		env := Env{Name: s.Name, Dir: dir, Logger: slog.Default().With("source", s.Name), Getenv: os.Getenv}
-		conn, err := typ.build(opts, env)
-		if err != nil {
-			fail("%s: %v", s.Type, err)
-			continue
-		}
-		s.Connector = conn
-		if err := checkSchedule(s); err != nil {
-			fail("%v", err)
-		}
+		c.source(&cfg.Sources[i], n, yamlconf.Index("sources", i), filepath.Dir(name), seen)
 	}
-	if len(errs) > 0 {
-		return cfg, configErr(name, errs)
-	}
-	return cfg, nil
+	return cfg, c.Err()
 }
 
+// configReader reads one collectors configuration file.
+type configReader struct {
+	*yamlconf.Reader
+	types Types
+}
+
+var sourceType = reflect.TypeFor[Source]()
+
+// checkSource checks a source's keys (a yamlconf.Special): its own fields,
+// and the options block named after its type, against that connector's
+// options type.
+func (c *configReader) checkSource(t reflect.Type, n *yaml.Node, path string) bool {
+	if t != sourceType || n.Kind != yaml.MappingNode {
+		return false
+	}
+	typ := ""
+	if f, ok := yamlconf.Find(n, "type"); ok && f.Val != nil && f.Val.Kind == yaml.ScalarNode {
+		typ = f.Val.Value
+	}
+	known := yamlconf.StructKeys(sourceType)
+	_, typeKnown := c.types[typ]
+	if typeKnown {
+		known = append(known, typ) // for a did-you-mean on its block
+	}
+	own := &yaml.Node{Kind: yaml.MappingNode} // the keys of Source itself
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		_, isType := c.types[k.Value]
+		switch {
+		case k.Value == typ && typeKnown:
+			opts := c.types[typ].newOptions()
+			c.CheckKeys(v, reflect.TypeOf(opts), yamlconf.JoinPath(path, k.Value), nil)
+		case k.Value == "<<" || slices.Contains(known, k.Value):
+			own.Content = append(own.Content, k, v)
+		case k.Value == typ:
+			// An unknown type: the type itself is the error (see source).
+		case isType:
+			c.Errorf(k, yamlconf.JoinPath(path, k.Value), "block %q does not match the source's type %q", k.Value, typ)
+		default:
+			c.Errorf(k, yamlconf.JoinPath(path, k.Value), "%s", yamlconf.UnknownKey(k.Value, known))
+		}
+	}
+	c.CheckKeys(own, sourceType, path, nil)
+	return true
+}
+
+// source checks the decoded source s at node n (nil when built in code)
+// and path, and builds its options, mapping and connector.
+func (c *configReader) source(s *Source, n *yaml.Node, path, dir string, seen map[string]int) {
+	// at is the node of one of the source's keys, or the source itself.
+	at := func(key string) *yaml.Node {
+		if f, ok := yamlconf.Find(n, key); ok {
+			return f.Key
+		}
+		return n
+	}
+	switch first, dup := seen[s.Name]; {
+	case !journal.ValidName(s.Name):
+		c.Errorf(at("name"), yamlconf.JoinPath(path, "name"), "%q: want letters, digits, '.', '_' or '-', not starting with '.'", s.Name)
+	case dup:
+		c.Errorf(at("name"), yamlconf.JoinPath(path, "name"), "%q is used twice (first on line %d)", s.Name, first)
+	default:
+		if nn := at("name"); nn != nil {
+			seen[s.Name] = nn.Line
+		}
+	}
+	typ, ok := c.types[s.Type]
+	if !ok {
+		c.Errorf(at("type"), yamlconf.JoinPath(path, "type"), "unknown type %q%s", s.Type, yamlconf.Hint(s.Type, slices.Sorted(maps.Keys(c.types))))
+		return
+	}
+	opts := typ.newOptions()
+	optsPath := yamlconf.JoinPath(path, s.Type)
+	block, _ := yamlconf.Find(n, s.Type)
+	if !c.Decode(block.Val, optsPath, opts, nil) {
+		return
+	}
+	s.Options = opts
+	if !c.mapping(s, n, path, dir, at) {
+		return
+	}
+	env := Env{Name: s.Name, Dir: dir, Logger: slog.Default().With("source", s.Name), Getenv: os.Getenv}
+	conn, err := typ.build(opts, env)
+	if err != nil {
+		where := block.Key
+		if where == nil {
+			where = at("type")
+		}
+		c.AddError(where, optsPath, err)
+		return
+	}
+	s.Connector = conn
+	if err := checkSchedule(s); err != nil {
+		c.Errorf(at("schedule"), yamlconf.JoinPath(path, "schedule"), "%v", err)
+	}
+}
+
+// mapping compiles the source's mapping, given inline or in a file
+// (relative to dir); it reports whether it did.
+func (c *configReader) mapping(s *Source, n *yaml.Node, path, dir string, at func(string) *yaml.Node) bool {
+	if s.MappingFile == "" {
+		f, _ := yamlconf.Find(n, "mapping")
+		m, mc, ok := mapping.Read(c.Reader, f.Val, yamlconf.JoinPath(path, "mapping"))
+		if ok {
+			s.Mapping, s.compiled = mc, m
+		}
+		return ok
+	}
+	filePath := yamlconf.JoinPath(path, "mapping_file")
+	if len(s.Mapping) > 0 {
+		c.Errorf(at("mapping_file"), filePath, "give mapping or mapping_file, not both")
+		return false
+	}
+	file := s.MappingFile
+	if !filepath.IsAbs(file) {
+		file = filepath.Join(dir, file)
+	}
+	m, mc, err := mapping.LoadFile(file)
+	if err != nil {
+		// The mapping file's own problems name that file and its lines.
+		c.AddError(at("mapping_file"), filePath, err)
+		return false
+	}
+	s.Mapping, s.compiled = mc, m
+	return true
+}
+
+// checkSchedule says what is wrong with the source's schedule (the
+// message names no key: the caller says where the schedule is).
 func checkSchedule(s *Source) error {
 	if _, passive := s.Connector.(Receiver); passive {
 		if s.Schedule != "" {
-			return fmt.Errorf("schedule: a %s source receives records and is not polled; remove the schedule", s.Type)
+			return fmt.Errorf("a %s source receives records and is not polled; remove the schedule", s.Type)
 		}
 		return nil
 	}
 	if s.Schedule == "" {
-		return errors.New("schedule: required (cron with seconds, e.g. \"*/30 * * * * *\", or \"@every 30s\")")
+		return errors.New(`required (cron with seconds, e.g. "*/30 * * * * *", or "@every 30s")`)
 	}
 	if _, err := scheduleParser.Parse(s.Schedule); err != nil {
-		return fmt.Errorf("schedule %q: %v", s.Schedule, err)
+		return fmt.Errorf("%q: %w", s.Schedule, err)
 	}
 	return nil
-}
-
-func configErr(name string, errs []string) error {
-	out := make([]error, len(errs))
-	for i, e := range errs {
-		out[i] = fmt.Errorf("%s: %s", name, e)
-	}
-	return errors.Join(out...)
-}
-
-func indent(err error) string {
-	return strings.ReplaceAll(err.Error(), "\n", "; ")
-}
-
-// checkKeys reports every mapping key in n that the Go type t does not
-// decode: yaml.v3's strict mode covers only a whole document, and a
-// source's options block is decoded separately into a type chosen by the
-// source's "type". special may take over a node (returning true).
-func checkKeys(n *yaml.Node, t reflect.Type, path string, errs *[]string, special func(reflect.Type, *yaml.Node, string) bool) {
-	if n == nil {
-		return
-	}
-	switch n.Kind {
-	case yaml.DocumentNode:
-		for _, c := range n.Content {
-			checkKeys(c, t, path, errs, special)
-		}
-		return
-	case yaml.AliasNode:
-		checkKeys(n.Alias, t, path, errs, special)
-		return
-	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if special != nil && special(t, n, path) {
-		return
-	}
-	join := func(k string) string {
-		if path == "" {
-			return k
-		}
-		return path + "." + k
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		if n.Kind != yaml.MappingNode || t == reflect.TypeFor[time.Time]() {
-			return
-		}
-		known := yamlKeys(t)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			if k.Value == "<<" {
-				checkKeys(v, t, path, errs, special)
-				continue
-			}
-			f, ok := fieldByKey(t, k.Value)
-			if !ok {
-				where := path
-				if where == "" {
-					where = "top level"
-				}
-				*errs = append(*errs, fmt.Sprintf("line %d: %s: unknown key %q (known: %s)", k.Line, where, k.Value, keyList(known)))
-				continue
-			}
-			checkKeys(v, f.Type, join(k.Value), errs, special)
-		}
-	case reflect.Map:
-		if n.Kind != yaml.MappingNode {
-			return
-		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			checkKeys(n.Content[i+1], t.Elem(), join(n.Content[i].Value), errs, special)
-		}
-	case reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			return
-		}
-		for i, c := range n.Content {
-			checkKeys(c, t.Elem(), fmt.Sprintf("%s[%d]", path, i), errs, special)
-		}
-	}
-}
-
-// yamlKeys returns the keys a struct type decodes.
-func yamlKeys(t reflect.Type) map[string]bool {
-	keys := map[string]bool{}
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		name, inline, skip := yamlName(f)
-		if skip {
-			continue
-		}
-		if inline && f.Type.Kind() == reflect.Struct {
-			for k := range yamlKeys(f.Type) {
-				keys[k] = true
-			}
-			continue
-		}
-		keys[name] = true
-	}
-	return keys
-}
-
-func fieldByKey(t reflect.Type, key string) (reflect.StructField, bool) {
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		name, inline, skip := yamlName(f)
-		if skip {
-			continue
-		}
-		if inline && f.Type.Kind() == reflect.Struct {
-			if g, ok := fieldByKey(f.Type, key); ok {
-				return g, true
-			}
-			continue
-		}
-		if name == key {
-			return f, true
-		}
-	}
-	return reflect.StructField{}, false
-}
-
-func yamlName(f reflect.StructField) (name string, inline, skip bool) {
-	if !f.IsExported() {
-		return "", false, true
-	}
-	tag := f.Tag.Get("yaml")
-	if tag == "-" {
-		return "", false, true
-	}
-	parts := strings.Split(tag, ",")
-	name = parts[0]
-	for _, p := range parts[1:] {
-		if p == "inline" {
-			inline = true
-		}
-	}
-	if name == "" {
-		name = strings.ToLower(f.Name)
-	}
-	return name, inline, false
-}
-
-func keyList(m map[string]bool) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return strings.Join(keys, ", ")
-}
-
-func typeList(types Types) string {
-	m := map[string]bool{}
-	for k := range types {
-		m[k] = true
-	}
-	return keyList(m)
-}
-
-func docRoot(doc *yaml.Node) *yaml.Node {
-	if doc.Kind == yaml.DocumentNode && len(doc.Content) == 1 {
-		return doc.Content[0]
-	}
-	return nil
-}
-
-func mapValue(n *yaml.Node, key string) *yaml.Node {
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return n.Content[i+1]
-		}
-	}
-	return nil
-}
-
-func scalarValue(n *yaml.Node, key string) string {
-	if v := mapValue(n, key); v != nil && v.Kind == yaml.ScalarNode {
-		return v.Value
-	}
-	return ""
 }

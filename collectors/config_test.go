@@ -147,31 +147,42 @@ func must(b []byte, err error) []byte {
 	return b
 }
 
+// TestConfigErrors: every problem reads "file:line: path: reason", on the
+// line of the key at fault, with a did-you-mean for a misspelt name.
 func TestConfigErrors(t *testing.T) {
 	t.Setenv("YIPING_INGEST_TOKEN", "")
 	tests := []struct {
 		name string
 		doc  string
-		want []string
+		want []string // each follows the file name in the error
 	}{
-		{"unknown top-level key", "sources: []\nretries: 3\n", []string{`line 2: top level: unknown key "retries"`}},
-		{"unknown source key", "sources:\n  - name: a\n    type: push\n    shedule: x\n", []string{`line 4: sources[0]: unknown key "shedule"`}},
+		{"unknown top-level key", "sources: []\nretries: 3\n", []string{`:2: retries: unknown key (known: max_backoff, retry_backoff, sources, timeout)`}},
+		{"misspelt top-level key", "sources: []\ntimout: 3s\n", []string{`:2: timout: unknown key (did you mean timeout?)`}},
+		{"unknown source key", "sources:\n  - name: a\n    type: push\n    shedule: x\n", []string{`:4: sources[0].shedule: unknown key (did you mean schedule?)`}},
+		{"misspelt options block", "sources:\n  - name: a\n    type: httppull\n    htppull: {}\n", []string{`:4: sources[0].htppull: unknown key (did you mean httppull?)`}},
 		{"unknown option", "sources:\n  - name: a\n    type: httppull\n    schedule: '@every 1s'\n    httppull:\n      kind: cases\n      url: http://x/\n      pagesize: 5\n",
-			[]string{`line 8: sources[0] (a).httppull: unknown key "pagesize"`, "page_size"}},
-		{"block of another type", "sources:\n  - name: a\n    type: push\n    filedrop: {dir: x}\n", []string{`block "filedrop" does not match the source's type "push"`}},
-		{"unknown type", "sources:\n  - {name: a, type: ftp, schedule: '@every 1s'}\n", []string{`line 2: sources[0] (a): unknown type "ftp" (known: filedrop, httppull, push`}},
-		{"bad schedule", "sources:\n  - {name: a, type: filedrop, schedule: '*/5 * * * *', filedrop: {dir: DIR}}\n", []string{`schedule "*/5 * * * *"`}},
-		{"missing schedule", "sources:\n  - {name: a, type: filedrop, filedrop: {dir: DIR}}\n", []string{"schedule: required"}},
-		{"push with schedule", "sources:\n  - {name: a, type: push, schedule: '@every 1s', push: {token: 0123456789abcdef}}\n", []string{"not polled; remove the schedule"}},
-		{"push without token", "sources:\n  - {name: a, type: push}\n", []string{"no token: set token, or the environment variable YIPING_INGEST_TOKEN"}},
-		{"duplicate names", "sources:\n  - {name: a, type: push, push: {token: 0123456789abcdef}}\n  - {name: a, type: push, push: {token: 0123456789abcdeg}}\n", []string{`name "a" is used twice`}},
-		{"bad name", "sources:\n  - {name: 'a/b', type: push, push: {token: 0123456789abcdef}}\n", []string{`name "a/b"`}},
+			[]string{`:8: sources[0].httppull.pagesize: unknown key (did you mean page_size?)`}},
+		{"block of another type", "sources:\n  - name: a\n    type: push\n    filedrop: {dir: x}\n", []string{`:4: sources[0].filedrop: block "filedrop" does not match the source's type "push"`}},
+		{"unknown type", "sources:\n  - {name: a, type: ftp, schedule: '@every 1s'}\n", []string{`:2: sources[0].type: unknown type "ftp" (known: filedrop, httppull, push, sql)`}},
+		{"misspelt type", "sources:\n  - name: a\n    type: httpull\n", []string{`:3: sources[0].type: unknown type "httpull" (did you mean httppull?)`}},
+		{"bad schedule", "sources:\n  - name: a\n    type: filedrop\n    schedule: '*/5 * * * *'\n    filedrop: {dir: DIR}\n", []string{`:4: sources[0].schedule: "*/5 * * * *": expected exactly 6 fields`}},
+		{"missing schedule", "sources:\n  - {name: a, type: filedrop, filedrop: {dir: DIR}}\n", []string{`:2: sources[0].schedule: required`}},
+		{"push with schedule", "sources:\n  - {name: a, type: push, schedule: '@every 1s', push: {token: 0123456789abcdef}}\n", []string{`:2: sources[0].schedule: a push source receives records and is not polled; remove the schedule`}},
+		{"push without token", "sources:\n  - {name: a, type: push}\n", []string{`:2: sources[0].push: no token: set token, or the environment variable YIPING_INGEST_TOKEN`}},
+		{"duplicate names", "sources:\n  - {name: a, type: push, push: {token: 0123456789abcdef}}\n  - {name: a, type: push, push: {token: 0123456789abcdeg}}\n", []string{`:3: sources[1].name: "a" is used twice (first on line 2)`}},
+		{"bad name", "sources:\n  - {name: 'a/b', type: push, push: {token: 0123456789abcdef}}\n", []string{`:2: sources[0].name: "a/b": want letters`}},
 		{"mapping error names the key", "sources:\n  - name: a\n    type: push\n    push: {token: 0123456789abcdef}\n    mapping:\n      cases: {values: {channel: {网办: web}}}\n",
-			[]string{`sources[0] (a): mapping: cases.values.channel["网办"]: maps to "web"`}},
-		{"unknown mapping key", "sources:\n  - name: a\n    type: push\n    mapping:\n      cases: {colums: {}}\n", []string{`line 5: sources[0].mapping.cases: unknown key "colums"`}},
-		{"mapping and mapping_file", "sources:\n  - {name: a, type: push, push: {token: 0123456789abcdef}, mapping_file: m.yaml, mapping: {cases: {}}}\n", []string{"not both"}},
-		{"bad option value", "sources:\n  - {name: a, type: httppull, schedule: '@every 1s', httppull: {kind: case, url: 'http://x/'}}\n", []string{`httppull: kind "case"`}},
-		{"wrong value type", "sources:\n  - {name: a, type: httppull, schedule: '@every 1s', httppull: {kind: cases, url: 'http://x/', page_size: many}}\n", []string{"cannot unmarshal"}},
+			[]string{`:6: sources[0].mapping.cases.values.channel["网办"]: maps to "web"`}},
+		{"unknown mapping key", "sources:\n  - name: a\n    type: push\n    mapping:\n      cases: {colums: {}}\n", []string{`:5: sources[0].mapping.cases.colums: unknown key (did you mean columns?)`}},
+		{"mapping and mapping_file", "sources:\n  - {name: a, type: push, push: {token: 0123456789abcdef}, mapping_file: m.yaml, mapping: {cases: {}}}\n", []string{`:2: sources[0].mapping_file: give mapping or mapping_file, not both`}},
+		{"missing mapping file", "sources:\n  - name: a\n    type: push\n    push: {token: 0123456789abcdef}\n    mapping_file: nowhere.yaml\n", []string{`:5: sources[0].mapping_file: mapping: open `}},
+		{"bad option value", "sources:\n  - {name: a, type: httppull, schedule: '@every 1s', httppull: {kind: case, url: 'http://x/'}}\n", []string{`:2: sources[0].httppull: kind "case"`}},
+		{"wrong value type", "sources:\n  - name: a\n    type: httppull\n    schedule: '@every 1s'\n    httppull: {kind: cases, url: 'http://x/', page_size: many}\n", []string{`:5: sources[0].httppull.page_size: cannot read the string "many" into int`}},
+		{"wrong duration", "timeout: soon\nsources: []\n", []string{`:1: timeout: cannot read the string "soon" into time.Duration`}},
+		{"several at once", "retries: 1\nsources:\n  - {name: a, type: push, shedule: x}\n  - {name: b, type: httppull, httppull: {pagesize: 1}}\n",
+			[]string{`:1: retries: unknown key`, `:3: sources[0].shedule: unknown key`, `:4: sources[1].httppull.pagesize: unknown key`}},
+		{"syntax", "sources:\n  - {name: a\n", []string{`:2: YAML: did not find expected ',' or '}'`}},
+		{"empty", "# nothing yet\n", []string{`: empty configuration`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -182,12 +193,27 @@ func TestConfigErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("accepted")
 			}
-			for _, w := range append(tt.want, name) {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error\n%v\ndoes not contain\n%s", err, w)
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), name+w) {
+					t.Errorf("error\n%v\ndoes not contain\n%s%s", err, name, w)
 				}
 			}
 		})
+	}
+}
+
+// TestMappingFileErrors: a problem in a source's mapping file is reported
+// at its own file and line.
+func TestMappingFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "gansu.yaml"), []byte("cases:\n  columns:\n    办件编号: case_idd\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	doc := "sources:\n  - {name: a, type: push, push: {token: 0123456789abcdef}, mapping_file: gansu.yaml}\n"
+	_, err := collectors.ParseConfig([]byte(doc), filepath.Join(dir, "collectors.yaml"), all.Types())
+	want := filepath.Join(dir, "gansu.yaml") + `:3: cases.columns["办件编号"]: "case_idd" is not a field of cases (did you mean case_id?)`
+	if err == nil || err.Error() != want {
+		t.Fatalf("error\n%v\nwant\n%s", err, want)
 	}
 }
 

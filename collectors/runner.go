@@ -149,7 +149,7 @@ func NewRunner(cfg Config, sink ingest.Sink, j Journal, logger *slog.Logger, reg
 			s.mapping = m
 		}
 		if err := checkSchedule(&s.Source); err != nil {
-			return nil, fmt.Errorf("collectors: source %q: %w", sc.Name, err)
+			return nil, fmt.Errorf("collectors: source %q: schedule: %w", sc.Name, err)
 		}
 		if _, passive := sc.Connector.(Receiver); !passive {
 			sched, err := scheduleParser.Parse(sc.Schedule)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yiping-ioc/yiping/internal/testkit"
 	"github.com/yiping-ioc/yiping/record"
 )
 
@@ -19,18 +20,11 @@ func FuzzApply(f *testing.F) {
 	f.Add("online", "2026-03-02 09:15:00", "x", "closed")
 	f.Add("自助", "20261302091500", "-1", "撤件")
 	f.Add("窗口", "2026/02/29 24:00", "99999999999999999999", "\xff")
-	cfg, err := Decode([]byte(gansu))
+	m, _, err := Parse("gansu.yaml", []byte(gansu))
 	if err != nil {
 		f.Fatal(err)
 	}
-	m, err := Compile(cfg)
-	if err != nil {
-		f.Fatal(err)
-	}
-	sh, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		f.Fatal(err)
-	}
+	sh := testkit.Shanghai(f)
 	p := record.NewParser(sh)
 	f.Fuzz(func(t *testing.T, channel, submitted, epoch, status string) {
 		in := []string{"C", "620802", "", "", channel, "", submitted, "", "1", "", status}
@@ -64,23 +58,21 @@ func FuzzApply(f *testing.F) {
 	})
 }
 
-// FuzzCompile decodes arbitrary documents as mapping configs. Decoding and
-// compiling must never panic, and a config that compiles must map the
-// parser's known-good rows without panicking.
+// FuzzCompile reads arbitrary documents as mapping files. Reading must
+// never panic, every error must name the file, and a config that compiles
+// must map the parser's known-good rows without panicking.
 func FuzzCompile(f *testing.F) {
 	f.Add(gansu)
 	f.Add(`cases: {columns: {a: case_id}, values: {channel: {x: online}}}`)
 	f.Add(`calls: {time_layouts: [unix], defaults: {answered: "1"}}`)
 	f.Add(`{items: {times: {x_at: ["2006"]}}}`)
 	f.Fuzz(func(t *testing.T, doc string) {
-		cfg, err := Decode([]byte(doc))
+		m, _, err := Parse("f.yaml", []byte(doc))
 		if err != nil {
-			return
-		}
-		m, err := Compile(cfg)
-		if err != nil {
-			if err.Error() == "" {
-				t.Fatal("empty error")
+			for _, line := range strings.Split(err.Error(), "\n") {
+				if !strings.HasPrefix(line, "f.yaml") {
+					t.Fatalf("error line %q does not name the file", line)
+				}
 			}
 			return
 		}

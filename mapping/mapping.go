@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/yiping-ioc/yiping/record"
+	"github.com/yiping-ioc/yiping/yamlconf"
 )
 
 // Config is the field mapping of one source, keyed by record kind
@@ -203,31 +204,50 @@ func IsTimeField(field string) bool { return strings.HasSuffix(field, "_at") }
 
 // Compile checks cfg and builds the mapping. The error lists every problem
 // found, each prefixed with its key (cases.columns["办件编号"]), so that a
-// caller only has to add the file name.
+// caller only has to add the file name; Read also adds the line.
 func Compile(cfg Config) (*Mapping, error) {
-	var errs keyErrors
-	for name := range cfg {
+	m, probs := compile(cfg)
+	if len(probs) == 0 {
+		return m, nil
+	}
+	lines := make([]string, len(probs))
+	for i, p := range probs {
+		lines[i] = p.path + ": " + p.msg
+	}
+	sort.Strings(lines)
+	errs := make([]error, len(lines))
+	for i, l := range lines {
+		errs[i] = errors.New(l)
+	}
+	return nil, errors.Join(errs...)
+}
+
+// compile builds the mapping of cfg, or says what is wrong with it.
+func compile(cfg Config) (*Mapping, []problem) {
+	var probs problems
+	for _, name := range sortedKeys(cfg) {
 		if _, ok := record.ParseKind(name); !ok {
-			errs.add(strconv.Quote(name), "unknown record kind (want cases, evaluations, tickets, calls or items)")
+			probs.add(at{strconv.Quote(name), []string{name}}, "unknown record kind%s", yamlconf.Hint(name, kindNames()))
 		}
 	}
 	m := &Mapping{}
 	for k := record.Kind(0); k < record.NumKinds; k++ {
-		m.kinds[k] = compileKind(k, cfg[k.String()], &errs)
+		m.kinds[k] = compileKind(k, cfg[k.String()], &probs)
 	}
-	if err := errs.err(); err != nil {
-		return nil, err
+	if len(probs) > 0 {
+		return nil, probs
 	}
 	return m, nil
 }
 
-func compileKind(k record.Kind, c KindConfig, errs *keyErrors) *Kind {
+func compileKind(k record.Kind, c KindConfig, probs *problems) *Kind {
 	fields := k.Fields()
+	kind := k.String()
 	out := &Kind{kind: k, source: slices.Clone(fields), fields: make([]fieldMap, len(fields))}
-	index := func(key, field string) int {
+	index := func(where at, field string) int {
 		i := slices.Index(fields, field)
 		if i < 0 {
-			errs.add(key, fmt.Sprintf("%q is not a field of %s (want one of %s)", field, k, strings.Join(fields, ", ")))
+			probs.add(where, "%q is not a field of %s%s", field, k, yamlconf.Hint(field, fields))
 		}
 		return i
 	}
@@ -236,7 +256,7 @@ func compileKind(k record.Kind, c KindConfig, errs *keyErrors) *Kind {
 	if c.TimeZone != "" {
 		l, err := time.LoadLocation(c.TimeZone)
 		if err != nil {
-			errs.add(k.String()+".time_zone", fmt.Sprintf("unknown zone %q", c.TimeZone))
+			probs.add(at{kind + ".time_zone", []string{kind, "time_zone"}}, "unknown zone %q", c.TimeZone)
 		} else {
 			loc = l
 		}
@@ -244,19 +264,19 @@ func compileKind(k record.Kind, c KindConfig, errs *keyErrors) *Kind {
 
 	mapped := map[string]string{} // canonical field -> source column
 	for _, src := range sortedKeys(c.Columns) {
-		key := fmt.Sprintf("%s.columns[%q]", k, src)
+		where := at{fmt.Sprintf("%s.columns[%q]", k, src), []string{kind, "columns", src}}
 		dst := c.Columns[src]
 		name := strings.TrimSpace(src)
 		if name == "" {
-			errs.add(key, "empty column name")
+			probs.add(where, "empty column name")
 			continue
 		}
-		i := index(key, dst)
+		i := index(where, dst)
 		if i < 0 {
 			continue
 		}
 		if prev, ok := mapped[dst]; ok {
-			errs.add(key, fmt.Sprintf("field %s is already mapped from column %q", dst, prev))
+			probs.add(where, "field %s is already mapped from column %q", dst, prev)
 			continue
 		}
 		mapped[dst] = src
@@ -269,8 +289,8 @@ func compileKind(k record.Kind, c KindConfig, errs *keyErrors) *Kind {
 	for i, s := range out.source {
 		n := normName(s)
 		if j, ok := seen[n]; ok {
-			errs.add(fmt.Sprintf("%s.columns", k), fmt.Sprintf("column %q would be read for both %s and %s; map %s to a column of its own",
-				s, fields[j], fields[i], unmappedOf(fields, mapped, i, j)))
+			probs.add(at{kind + ".columns", []string{kind, "columns"}}, "column %q would be read for both %s and %s; map %s to a column of its own",
+				s, fields[j], fields[i], unmappedOf(fields, mapped, i, j))
 			continue
 		}
 		seen[n] = i
@@ -278,8 +298,8 @@ func compileKind(k record.Kind, c KindConfig, errs *keyErrors) *Kind {
 
 	check := newChecker(k)
 	for _, field := range sortedKeys(c.Values) {
-		key := fmt.Sprintf("%s.values.%s", k, field)
-		i := index(key, field)
+		where := at{fmt.Sprintf("%s.values.%s", k, field), []string{kind, "values", field}}
+		i := index(where, field)
 		if i < 0 {
 			continue
 		}
@@ -287,7 +307,7 @@ func compileKind(k record.Kind, c KindConfig, errs *keyErrors) *Kind {
 		for _, from := range sortedKeys(c.Values[field]) {
 			to := c.Values[field][from]
 			if reason := check(i, to); reason != "" {
-				errs.add(fmt.Sprintf("%s[%q]", key, from), fmt.Sprintf("maps to %q, which the %s field does not accept: %s", to, field, reason))
+				probs.add(where.key(fmt.Sprintf("[%q]", from), from), "maps to %q, which the %s field does not accept: %s", to, field, reason)
 				continue
 			}
 			vm[strings.TrimSpace(from)] = to
@@ -300,7 +320,7 @@ func compileKind(k record.Kind, c KindConfig, errs *keyErrors) *Kind {
 	for j, l := range c.TimeLayouts {
 		ly, reason := compileLayout(l, loc)
 		if reason != "" {
-			errs.add(fmt.Sprintf("%s.time_layouts[%d]", k, j), reason)
+			probs.add(at{fmt.Sprintf("%s.time_layouts[%d]", k, j), []string{kind, "time_layouts", strconv.Itoa(j)}}, "%s", reason)
 			continue
 		}
 		common = append(common, ly)
@@ -312,44 +332,44 @@ func compileKind(k record.Kind, c KindConfig, errs *keyErrors) *Kind {
 		}
 	}
 	for _, field := range sortedKeys(c.Times) {
-		key := fmt.Sprintf("%s.times.%s", k, field)
-		i := index(key, field)
+		where := at{fmt.Sprintf("%s.times.%s", k, field), []string{kind, "times", field}}
+		i := index(where, field)
 		if i < 0 {
 			continue
 		}
 		if !IsTimeField(field) {
-			errs.add(key, fmt.Sprintf("%s is not a time field", field))
+			probs.add(where, "%s is not a time field", field)
 			continue
 		}
 		var ls []layout
 		for j, l := range c.Times[field] {
 			ly, reason := compileLayout(l, loc)
 			if reason != "" {
-				errs.add(fmt.Sprintf("%s[%d]", key, j), reason)
+				probs.add(where.key(fmt.Sprintf("[%d]", j), strconv.Itoa(j)), "%s", reason)
 				continue
 			}
 			ls = append(ls, ly)
 		}
 		if len(ls) == 0 {
-			errs.add(key, "no layout given")
+			probs.add(where, "no layout given")
 			continue
 		}
 		out.fields[i].layouts = ls
 		identity = false
 	}
 	if c.TimeZone != "" && len(common) == 0 && len(c.Times) == 0 {
-		errs.add(k.String()+".time_zone", "has no effect without time_layouts or times")
+		probs.add(at{kind + ".time_zone", []string{kind, "time_zone"}}, "has no effect without time_layouts or times")
 	}
 
 	for _, field := range sortedKeys(c.Defaults) {
-		key := fmt.Sprintf("%s.defaults.%s", k, field)
-		i := index(key, field)
+		where := at{fmt.Sprintf("%s.defaults.%s", k, field), []string{kind, "defaults", field}}
+		i := index(where, field)
 		if i < 0 {
 			continue
 		}
 		v := c.Defaults[field]
 		if reason := check(i, v); reason != "" {
-			errs.add(key, fmt.Sprintf("%q is not accepted by the %s field: %s", v, field, reason))
+			probs.add(where, "%q is not accepted by the %s field: %s", v, field, reason)
 			continue
 		}
 		out.fields[i].def, out.fields[i].hasDefault = v, v != ""
@@ -428,21 +448,40 @@ var sampleRows = [record.NumKinds][]string{
 	{"I1", "620000", "", "1", "1", "1", "1", "0", "", ""},
 }
 
-// keyErrors collects problems, each with the key that holds it.
-type keyErrors []string
+// at is where a problem is: its path as errors print it
+// (cases.columns["办件编号"]) and the keys that lead to it from the top of
+// the document (cases, columns, 办件编号; a list index in decimal), by
+// which Read finds its line.
+type at struct {
+	path string
+	keys []string
+}
 
-func (e *keyErrors) add(key, msg string) { *e = append(*e, key+": "+msg) }
+// key is the place one key below: suffix is how the path prints it.
+func (a at) key(suffix, key string) at {
+	return at{a.path + suffix, append(slices.Clip(a.keys), key)}
+}
 
-func (e keyErrors) err() error {
-	if len(e) == 0 {
-		return nil
+// problem is one mistake in a Config.
+type problem struct {
+	at
+	msg string
+}
+
+// problems collects the mistakes of a Config.
+type problems []problem
+
+func (ps *problems) add(where at, format string, args ...any) {
+	*ps = append(*ps, problem{where, fmt.Sprintf(format, args...)})
+}
+
+// kindNames lists the record kinds, for a did-you-mean.
+func kindNames() []string {
+	out := make([]string, record.NumKinds)
+	for k := range record.NumKinds {
+		out[k] = record.Kind(k).String()
 	}
-	sort.Strings(e)
-	errs := make([]error, len(e))
-	for i, s := range e {
-		errs[i] = errors.New(s)
-	}
-	return errors.Join(errs...)
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yiping-ioc/yiping/internal/testkit"
 	"github.com/yiping-ioc/yiping/record"
 )
 
@@ -45,13 +46,9 @@ calls:
 
 func mustCompile(t *testing.T, doc string) *Mapping {
 	t.Helper()
-	cfg, err := Decode([]byte(doc))
+	m, _, err := Parse("test.yaml", []byte(doc))
 	if err != nil {
-		t.Fatalf("decode: %v", err)
-	}
-	m, err := Compile(cfg)
-	if err != nil {
-		t.Fatalf("compile: %v", err)
+		t.Fatal(err)
 	}
 	return m
 }
@@ -129,7 +126,7 @@ func TestApply(t *testing.T) {
 			want: []string{"I1", "620000", "D", "是", "否", "1", "0", "0", "20", "5"},
 		},
 	}
-	p := record.NewParser(mustLoc(t, "Asia/Shanghai"))
+	p := record.NewParser(testkit.Shanghai(t))
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := m.Kind(tt.kind).Apply(nil, tt.in)
@@ -175,14 +172,22 @@ func TestApplyReusesDst(t *testing.T) {
 	}
 }
 
+// TestCompileErrors: every problem is "file:line: path: reason", on the
+// line of the key that holds it.
 func TestCompileErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		doc  string
-		want []string // substrings of the error, each with its key
+		want []string // substrings of the error, each with its line and key
 	}{
-		{"unknown kind", `case: {}`, []string{`"case": unknown record kind`}},
-		{"unknown target", `cases: {columns: {办件编号: case_idd}}`, []string{`cases.columns["办件编号"]: "case_idd" is not a field of cases`}},
+		{"unknown kind", `case: {}`, []string{`m.yaml:1: "case": unknown record kind (did you mean cases?)`}},
+		{"unknown kind far", "\nfoo: {}", []string{`m.yaml:2: "foo": unknown record kind (known: cases, evaluations, tickets, calls, items)`}},
+		{"unknown target", `cases: {columns: {办件编号: case_idd}}`, []string{`m.yaml:1: cases.columns["办件编号"]: "case_idd" is not a field of cases (did you mean case_id?)`}},
+		{"unknown target on its line", "cases:\n  columns:\n    编号: case_id\n    区划: regin_code\n", []string{`m.yaml:4: cases.columns["区划"]: "regin_code" is not a field of cases (did you mean region_code?)`}},
+		{"value on its line", "cases:\n  values:\n    channel:\n      网办: online\n      窗口: windw\n", []string{`m.yaml:5: cases.values.channel["窗口"]: maps to "windw"`}},
+		{"layout in a list", "cases:\n  times:\n    closed_at:\n      - 2006/01/02 15:04\n      - 2006\n", []string{`m.yaml:5: cases.times.closed_at[1]: layout "2006" does not keep`}},
+		{"unknown key", "cases:\n  colums: {a: case_id}\n", []string{`m.yaml:2: cases.colums: unknown key (did you mean columns?)`}},
+		{"wrong type", "calls:\n  time_layouts: unix\n", []string{`m.yaml:2: calls.time_layouts: cannot read the string "unix" into []string`}},
 		{"two columns one field", `cases: {columns: {编号: case_id, 办件编号: case_id}}`, []string{`cases.columns["编号"]: field case_id is already mapped from column "办件编号"`}},
 		{"column clash", `cases: {columns: {region_code: dept_code}}`, []string{`cases.columns: column "region_code" would be read for both region_code and dept_code; map region_code`}},
 		{"bad value target", `cases: {values: {channel: {网办: onlin}}}`, []string{`cases.values.channel["网办"]: maps to "onlin", which the channel field does not accept: unknown value "onlin"`}},
@@ -197,13 +202,9 @@ func TestCompileErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Decode([]byte(tt.doc))
-			if err != nil {
-				t.Fatalf("decode: %v", err)
-			}
-			_, err = Compile(cfg)
+			_, _, err := Parse("m.yaml", []byte(tt.doc))
 			if err == nil {
-				t.Fatal("Compile accepted a bad config")
+				t.Fatal("Parse accepted a bad config")
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
@@ -211,6 +212,17 @@ func TestCompileErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestCompileKeys: a Config built in code has no lines; Compile's errors
+// still name the key.
+func TestCompileKeys(t *testing.T) {
+	_, err := Compile(Config{"case": {}, "calls": {Defaults: map[string]string{"answerd": "1"}}})
+	want := `"case": unknown record kind (did you mean cases?)` + "\n" +
+		`calls.defaults.answerd: "answerd" is not a field of calls (did you mean answered?)`
+	if err == nil || err.Error() != want {
+		t.Fatalf("Compile error\n%v\nwant\n%s", err, want)
 	}
 }
 
@@ -224,8 +236,8 @@ func TestLoadFile(t *testing.T) {
 		t.Fatalf("LoadFile(good) = %v, %d kinds", err, len(cfg))
 	}
 	tests := []struct{ name, doc, want string }{
-		{"unknown key is an error", "cases:\n  colums: {a: case_id}\n", "field colums not found"},
-		{"compile error names the file", "cases:\n  columns: {a: nope}\n", `cases.columns["a"]`},
+		{"unknown key is an error", "cases:\n  colums: {a: case_id}\n", ":2: cases.colums: unknown key (did you mean columns?)"},
+		{"compile error names the file", "cases:\n  columns: {a: nope}\n", `:2: cases.columns["a"]`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -245,7 +257,7 @@ func TestLoadFile(t *testing.T) {
 // the parser reads from the mapping's output is the instant the source
 // meant.
 func TestParsedTimes(t *testing.T) {
-	sh := mustLoc(t, "Asia/Shanghai")
+	sh := testkit.Shanghai(t)
 	m := mustCompile(t, gansu)
 	p := record.NewParser(sh)
 	row, err := m.Kind(record.KindTicket).Apply(nil, []string{"T1", "", "", "", "consult", "phone", "2026/03/02 09:15", "", "2026/03/02 10:00", "", "", ""})

@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/yiping-ioc/yiping/indicator"
+	"github.com/yiping-ioc/yiping/yamlconf"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -46,7 +47,7 @@ func TestParseErrorsGolden(t *testing.T) {
 		t.Fatalf("not a join of one error per line: %T", err)
 	}
 	for _, e := range joined.Unwrap() {
-		var pe *Error
+		var pe *yamlconf.Error
 		if !errors.As(e, &pe) || pe.File != "bad.yaml" || pe.Line == 0 || pe.Path == "" {
 			t.Errorf("%q: want an *Error with file, line and path, got %#v", e, e)
 		}
@@ -82,19 +83,19 @@ func TestParseErrors(t *testing.T) {
 		{"target below the default floor", "levels: {city: {answer_rate: {target: 0.7}}}",
 			"targets.yaml:1: levels.city.answer_rate.target: floor 0.75 is above target 0.7 (higher is better)"},
 		{"syntax", "levels:\n  city: {answer_rate: [\n",
-			"targets.yaml:2: did not find expected node content"},
+			"targets.yaml:2: YAML: did not find expected node content"},
 		{"tab", "levels:\n\tcity: {}\n",
-			"targets.yaml:2: found character that cannot start any token"},
+			"targets.yaml:2: YAML: found character that cannot start any token"},
 		{"not a mapping", "- a\n- b\n",
 			"targets.yaml:1: want a mapping with the keys levels and tiers, got a list"},
 		{"two documents", "levels: {}\n---\ntiers: []\n",
-			"targets.yaml:2: a targets file holds one YAML document; found a second"},
+			"targets.yaml:2: a second YAML document; a file holds one"},
 		{"levels a list", "levels: [city]",
 			"targets.yaml:1: levels: want a mapping of levels, got a list"},
 		{"duplicate level", "levels:\n  city: {}\n  city: {}\n",
-			"targets.yaml:3: levels.city: duplicate key (first at line 2)"},
+			"targets.yaml:3: levels.city: duplicate key (first on line 2)"},
 		{"duplicate top key", "tiers: [{name: a, min: 1}]\ntiers: [{name: b, min: 1}]\n",
-			"targets.yaml:2: tiers: duplicate key (first at line 1)"},
+			"targets.yaml:2: tiers: duplicate key (first on line 1)"},
 		{"empty tiers", "tiers: []",
 			"targets.yaml:1: tiers: at least one tier is needed"},
 		{"tiers equal", "tiers: [{name: a, min: 80}, {name: b, min: 80}]",
@@ -123,6 +124,14 @@ func TestParseErrors(t *testing.T) {
 			`targets.yaml:4: levels.county.<<: unknown indicator`},
 		{"defaults a string", "defaults: 'false'",
 			`targets.yaml:1: defaults: want true or false, got "false"`},
+		{"misspelt level", "levels:\n  conuty: {}\n",
+			"targets.yaml:2: levels.conuty: unknown level (did you mean county?)"},
+		{"misspelt tier key", "tiers:\n- {name: a, min: 0, nmae_en: A}\n",
+			"targets.yaml:2: tiers[0].nmae_en: unknown key (did you mean name_en?)"},
+		{"misspelt top key", "\ntires: []\n",
+			"targets.yaml:2: tires: unknown key (did you mean tiers?)"},
+		{"unclosed list at the end", "levels:\n  city: {answer_rate: {floor: [0.8\n\n\n",
+			"targets.yaml:2: YAML: did not find expected ',' or ']'"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -234,7 +243,7 @@ func FuzzParse(f *testing.F) {
 			if c != nil {
 				t.Fatal("config with an error")
 			}
-			var pe *Error
+			var pe *yamlconf.Error
 			if !errors.As(err, &pe) {
 				t.Fatalf("error is not an *Error: %v", err)
 			}

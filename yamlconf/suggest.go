@@ -1,6 +1,4 @@
-// Package suggest finds the known name a misspelt one most likely meant,
-// for "did you mean …?" in configuration errors (screens, targets).
-package suggest
+package yamlconf
 
 // Closest returns the candidate nearest to s by edit distance (Levenshtein,
 // on runes), or "" when none is near enough to be a likely typo: at most 1
