@@ -7,16 +7,9 @@ import (
 	"testing"
 	"time"
 	_ "time/tzdata" // the zone tests must not depend on the host's zoneinfo
-)
 
-func shanghai(t testing.TB) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
+	"github.com/yiping-ioc/yiping/internal/testkit"
+)
 
 func mustDate(t testing.TB, s string) Date {
 	t.Helper()
@@ -37,7 +30,7 @@ func mustTime(t testing.TB, s string) time.Time {
 }
 
 func TestDefaultData(t *testing.T) {
-	c := Default(shanghai(t))
+	c := Default(testkit.Shanghai(t))
 	if got := c.Source(); got != "chinese-days@1.5.7" {
 		t.Errorf("Source = %q", got)
 	}
@@ -57,7 +50,7 @@ func TestDefaultData(t *testing.T) {
 }
 
 func TestIsWorkday2026(t *testing.T) {
-	c := Default(shanghai(t))
+	c := Default(testkit.Shanghai(t))
 	tests := []struct {
 		date string
 		want bool
@@ -95,7 +88,7 @@ func TestIsWorkday2026(t *testing.T) {
 }
 
 func TestDeadlineSpec(t *testing.T) {
-	c := Default(shanghai(t))
+	c := Default(testkit.Shanghai(t))
 	tests := []struct {
 		name  string
 		start string
@@ -148,7 +141,7 @@ func TestDeadlineSpec(t *testing.T) {
 }
 
 func TestDeadlineIsExactMidnight(t *testing.T) {
-	loc := shanghai(t)
+	loc := testkit.Shanghai(t)
 	c := Default(loc)
 	start := time.Date(2026, 9, 29, 10, 0, 0, 0, loc)
 	deadline := c.Deadline(start.UnixNano(), 3)
@@ -176,7 +169,7 @@ func TestDeadlineIsExactMidnight(t *testing.T) {
 }
 
 func TestDayOfShanghai(t *testing.T) {
-	c := Default(shanghai(t))
+	c := Default(testkit.Shanghai(t))
 	tests := []struct{ instant, date string }{
 		{"2026-10-06T01:17:15Z", "2026-10-06"},
 		{"2026-10-05T17:00:00Z", "2026-10-06"},
@@ -198,7 +191,7 @@ func TestDayOfShanghai(t *testing.T) {
 }
 
 func TestWithRules(t *testing.T) {
-	loc := shanghai(t)
+	loc := testkit.Shanghai(t)
 	base := Default(loc)
 	local := base.WithRules(Rules{
 		Holidays: []Date{mustDate(t, "2026-03-09"), mustDate(t, "2026-10-10"), mustDate(t, "2027-01-01")},
@@ -270,7 +263,7 @@ func TestNewEdges(t *testing.T) {
 }
 
 func TestDeadlineSaturates(t *testing.T) {
-	c := Default(shanghai(t))
+	c := Default(testkit.Shanghai(t))
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC).UnixNano()
 	if got := c.Deadline(now, math.MaxInt); got != math.MaxInt64 {
 		t.Errorf("huge n: %d", got)
@@ -465,7 +458,7 @@ func TestFixedZones(t *testing.T) {
 }
 
 func TestDeadlineAllocs(t *testing.T) {
-	c := Default(shanghai(t))
+	c := Default(testkit.Shanghai(t))
 	start := time.Date(2026, 9, 29, 10, 0, 0, 0, time.UTC).UnixNano()
 	if a := testing.AllocsPerRun(1000, func() { c.Deadline(start, 5) }); a != 0 {
 		t.Errorf("Deadline allocates %v", a)
@@ -487,7 +480,7 @@ func TestLoadErrorsMentionPath(t *testing.T) {
 }
 
 func BenchmarkDeadline(b *testing.B) {
-	c := Default(shanghai(b))
+	c := Default(testkit.Shanghai(b))
 	rng := rand.New(rand.NewPCG(1, 1))
 	lo := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()
 	starts := make([]int64, 4096)
@@ -523,7 +516,7 @@ func BenchmarkDeadlineBerlin(b *testing.B) {
 }
 
 func BenchmarkDayOf(b *testing.B) {
-	c := Default(shanghai(b))
+	c := Default(testkit.Shanghai(b))
 	start := time.Date(2026, 9, 29, 10, 0, 0, 0, time.UTC).UnixNano()
 	b.ReportAllocs()
 	var sink Date
@@ -534,7 +527,7 @@ func BenchmarkDayOf(b *testing.B) {
 }
 
 func BenchmarkDayOfTimePackage(b *testing.B) {
-	loc := shanghai(b)
+	loc := testkit.Shanghai(b)
 	start := time.Date(2026, 9, 29, 10, 0, 0, 0, time.UTC).UnixNano()
 	b.ReportAllocs()
 	var sink int
@@ -546,7 +539,7 @@ func BenchmarkDayOfTimePackage(b *testing.B) {
 }
 
 func BenchmarkDefault(b *testing.B) {
-	loc := shanghai(b)
+	loc := testkit.Shanghai(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		Default(loc)

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -331,51 +332,49 @@ func TestOverlapIsSkipped(t *testing.T) {
 	}
 }
 
-// TestCronSchedule runs the real scheduler (every second): runs happen on
-// their own, a run that overruns makes cron skip firings (counted per
-// source), and Stop cancels the run in progress.
+// TestCronSchedule runs the real scheduler (every second) in a
+// testing/synctest bubble, where its timers follow a fake clock that
+// starts on a whole second: runs happen on their own, a run that overruns
+// makes cron skip firings (counted per source), and Stop cancels the run
+// in progress. It takes no real time and counts exactly.
 func TestCronSchedule(t *testing.T) {
-	if testing.Short() {
-		t.Skip("waits for the scheduler")
-	}
-	b := &blocker{started: make(chan struct{}), release: make(chan struct{})}
-	var fast atomic.Int32
-	quick := connFunc(func(ctx context.Context, cursor string, acc Accumulator) (string, error) {
-		fast.Add(1)
-		return cursor, nil
-	})
-	cfg := Config{Sources: []Source{
-		{Name: "slow", Type: "test", Schedule: "* * * * * *", Connector: b},
-		{Name: "quick", Type: "test", Schedule: "* * * * * *", Connector: quick},
-	}}
-	r, err := NewRunner(cfg, &sink{}, nil, quiet, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if health(t, r, "slow").Skipped >= 1 && fast.Load() >= 2 {
-			break
+	synctest.Test(t, func(t *testing.T) {
+		b := &blocker{started: make(chan struct{}), release: make(chan struct{})}
+		var fast atomic.Int32
+		quick := connFunc(func(ctx context.Context, cursor string, acc Accumulator) (string, error) {
+			fast.Add(1)
+			return cursor, nil
+		})
+		cfg := Config{Sources: []Source{
+			{Name: "slow", Type: "test", Schedule: "* * * * * *", Connector: b},
+			{Name: "quick", Type: "test", Schedule: "* * * * * *", Connector: quick},
+		}}
+		r, err := NewRunner(cfg, &sink{}, nil, quiet, nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if h := health(t, r, "slow"); h.Skipped < 1 || !h.Running || h.NextRun.IsZero() {
-		t.Errorf("slow source health = %+v, want a skipped firing while it runs", h)
-	}
-	if fast.Load() < 2 {
-		t.Errorf("quick source ran %d times", fast.Load())
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := r.Stop(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if h := health(t, r, "slow"); h.Running || h.Failures != 1 {
-		t.Errorf("after Stop: %+v, want the blocked run cancelled", h)
-	}
+		if err := r.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		// Firings at +1 s, +2 s and +3 s: the slow source starts at the
+		// first and is still running at the other two.
+		time.Sleep(3500 * time.Millisecond)
+		synctest.Wait()
+		if h := health(t, r, "slow"); h.Skipped != 2 || !h.Running || h.NextRun.IsZero() {
+			t.Errorf("slow source health = %+v, want 2 skipped firings while it runs", h)
+		}
+		if n := fast.Load(); n != 3 {
+			t.Errorf("quick source ran %d times in 3.5 s, want 3", n)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := r.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if h := health(t, r, "slow"); h.Running || h.Failures != 1 {
+			t.Errorf("after Stop: %+v, want the blocked run cancelled", h)
+		}
+	})
 }
 
 // TestJournalOrder checks the commit order against a real journal: the

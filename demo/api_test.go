@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/yiping-ioc/yiping/internal/testkit"
 )
 
 // TestPagingContract pages a day of every kind with small pages and
@@ -17,7 +19,7 @@ import (
 // lost or repeated, and page boundaries that fall between records with
 // equal updated_at (which a cursor of updated_at alone would lose).
 func TestPagingContract(t *testing.T) {
-	loc := shanghai(t)
+	loc := testkit.Shanghai(t)
 	d, _ := newTestDemo(t, time.Date(2026, 3, 10, 11, 0, 0, 0, loc), 6*time.Hour, nil)
 	h := d.Handler()
 	for _, kind := range kindNames {
@@ -87,7 +89,7 @@ func indexOf(list []string, s string) int {
 // does, and checks that what it ends up with is exactly what the demo
 // holds: every record, in its newest version.
 func TestIncrementalPolling(t *testing.T) {
-	loc := shanghai(t)
+	loc := testkit.Shanghai(t)
 	d, clk := newTestDemo(t, time.Date(2026, 3, 10, 8, 0, 0, 0, loc), 12*time.Hour, nil)
 	h := d.Handler()
 	steps := []time.Duration{0, time.Second, 59 * time.Second, time.Minute, 7 * time.Minute, 45 * time.Minute, 3 * time.Hour, 8 * time.Hour}
@@ -137,7 +139,7 @@ func TestIncrementalPolling(t *testing.T) {
 
 // TestUpdatedSince checks the boundary: strictly after updated_since.
 func TestUpdatedSince(t *testing.T) {
-	loc := shanghai(t)
+	loc := testkit.Shanghai(t)
 	d, _ := newTestDemo(t, time.Date(2026, 3, 10, 11, 0, 0, 0, loc), 2*time.Hour, nil)
 	h := d.Handler()
 	raws, _ := pull(t, h, "calls", "", MaxLimit)
@@ -186,7 +188,7 @@ func TestUpdatedSince(t *testing.T) {
 }
 
 func TestAPIErrors(t *testing.T) {
-	loc := shanghai(t)
+	loc := testkit.Shanghai(t)
 	d, _ := newTestDemo(t, time.Date(2026, 3, 10, 11, 0, 0, 0, loc), time.Hour, nil)
 	h := d.Handler()
 	tests := []struct {
@@ -227,7 +229,7 @@ func TestAPIErrors(t *testing.T) {
 // TestConcurrentUse reads every kind while time advances (run it with
 // -race): readers never see a half-generated minute.
 func TestConcurrentUse(t *testing.T) {
-	loc := shanghai(t)
+	loc := testkit.Shanghai(t)
 	d, clk := newTestDemo(t, time.Date(2026, 3, 10, 9, 0, 0, 0, loc), 2*time.Hour, nil)
 	h := d.Handler()
 	var wg sync.WaitGroup

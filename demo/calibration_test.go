@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/yiping-ioc/yiping/engine"
+	"github.com/yiping-ioc/yiping/internal/testkit"
 )
 
 // TestCalibrationWeek simulates a week (Monday 2026-03-02 to Sunday
@@ -14,7 +15,7 @@ import (
 // the figures of SPEC.md section 11 and the lagging counties against the
 // rest.
 func TestCalibrationWeek(t *testing.T) {
-	loc := shanghai(t)
+	loc := testkit.Shanghai(t)
 	end := time.Date(2026, 3, 9, 0, 0, 0, 0, loc)
 	d, _ := newTestDemo(t, end, 8*24*time.Hour, nil)
 	t.Logf("backfill of 8 days: %v", d.backfill)

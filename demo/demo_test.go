@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yiping-ioc/yiping/internal/testkit"
 	"github.com/yiping-ioc/yiping/record"
 )
 
@@ -29,7 +30,7 @@ func dump(t *testing.T, d *Demo) [record.NumKinds][32]byte {
 }
 
 func TestDeterministic(t *testing.T) {
-	loc := shanghai(t)
+	loc := testkit.Shanghai(t)
 	at := time.Date(2026, 5, 6, 15, 30, 0, 0, loc)
 	a, _ := newTestDemo(t, at, 36*time.Hour, nil)
 	b, _ := newTestDemo(t, at, 36*time.Hour, nil)
@@ -50,7 +51,7 @@ func TestDeterministic(t *testing.T) {
 // 5 hours earlier and walked to T in irregular steps serve the same
 // records, byte for byte.
 func TestStepsDoNotMatter(t *testing.T) {
-	loc := shanghai(t)
+	loc := testkit.Shanghai(t)
 	at := time.Date(2026, 5, 6, 15, 30, 0, 0, loc)
 	a, _ := newTestDemo(t, at, 36*time.Hour, nil)
 	b, clk := newTestDemo(t, at.Add(-5*time.Hour), 31*time.Hour, nil)
@@ -71,7 +72,7 @@ func TestStepsDoNotMatter(t *testing.T) {
 // TestRecordsParse reads every served record with record.Parser: none is
 // bad unless BadRate asks for some, and then about that share is.
 func TestRecordsParse(t *testing.T) {
-	loc := shanghai(t)
+	loc := testkit.Shanghai(t)
 	at := time.Date(2026, 4, 30, 12, 0, 0, 0, loc) // the eve of the May Day holiday
 	tests := []struct {
 		name    string
@@ -130,7 +131,7 @@ func parse(p *record.Parser, k record.Kind, v []string) error { return p.Check(k
 // again with a newer updated_at as it progresses, never goes back, and
 // evaluations rate closed cases.
 func TestLifecycle(t *testing.T) {
-	loc := shanghai(t)
+	loc := testkit.Shanghai(t)
 	d, clk := newTestDemo(t, time.Date(2026, 3, 10, 9, 0, 0, 0, loc), 24*time.Hour, nil)
 	h := d.Handler()
 	seen := map[string]Row{} // case id → newest version
@@ -179,7 +180,7 @@ func TestLifecycle(t *testing.T) {
 // TestWindowBounded backfills the default 35 days, measures the time it
 // takes, then runs on for days: the window slides and memory stays flat.
 func TestWindowBounded(t *testing.T) {
-	loc := shanghai(t)
+	loc := testkit.Shanghai(t)
 	start := time.Date(2026, 6, 1, 10, 0, 0, 0, loc)
 	d, clk := newTestDemo(t, start, 0, nil)
 	st := d.Stats()
@@ -217,7 +218,7 @@ func TestWindowBounded(t *testing.T) {
 // TestDailyRhythm checks the shape of a week of tickets: peaks in office
 // hours, quiet nights, fewer on rest days.
 func TestDailyRhythm(t *testing.T) {
-	loc := shanghai(t)
+	loc := testkit.Shanghai(t)
 	d, _ := newTestDemo(t, time.Date(2026, 3, 9, 0, 0, 0, 0, loc), 7*24*time.Hour, nil)
 	raws, _ := pull(t, d.Handler(), "tickets", "", MaxLimit)
 	var byHour [24]int
@@ -260,7 +261,7 @@ func TestDailyRhythm(t *testing.T) {
 // TestSurge finds the surges of a week and checks that the surging
 // category really floods its county in the surge's window.
 func TestSurge(t *testing.T) {
-	loc := shanghai(t)
+	loc := testkit.Shanghai(t)
 	end := time.Date(2026, 3, 9, 0, 0, 0, 0, loc)
 	d, _ := newTestDemo(t, end, 7*24*time.Hour, nil)
 	surges := d.Surges(end.AddDate(0, 0, -7), end)
@@ -293,7 +294,7 @@ func TestSurge(t *testing.T) {
 // TestRun drives Run with a fast step and a fake clock: simulated time
 // follows the clock, and Run returns when its context ends.
 func TestRun(t *testing.T) {
-	loc := shanghai(t)
+	loc := testkit.Shanghai(t)
 	start := time.Date(2026, 3, 10, 9, 0, 0, 0, loc)
 	d, clk := newTestDemo(t, start, time.Hour, func(c *Config) { c.Step = time.Millisecond; c.Speed = 60 })
 	ctx, cancel := context.WithCancel(context.Background())
@@ -341,7 +342,7 @@ func TestNewErrors(t *testing.T) {
 // TestOtherProvince plays Sichuan from the table alone: cities weigh by
 // their townships and three lagging counties are drawn from the seed.
 func TestOtherProvince(t *testing.T) {
-	loc := shanghai(t)
+	loc := testkit.Shanghai(t)
 	d, _ := newTestDemo(t, time.Date(2026, 3, 10, 12, 0, 0, 0, loc), 6*time.Hour, func(c *Config) { c.Province = "510000" })
 	if got := d.Lagging(); len(got) != 3 || !strings.HasPrefix(got[0], "51") {
 		t.Fatalf("lagging counties %v", got)

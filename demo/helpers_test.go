@@ -39,15 +39,6 @@ func (c *fakeClock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func shanghai(t testing.TB) *time.Location {
-	t.Helper()
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		t.Fatalf("load Asia/Shanghai: %v", err)
-	}
-	return loc
-}
-
 // calendars are built once per test binary; each takes a millisecond but
 // the tests build many demos.
 var testCal = sync.OnceValue(func() *calendar.Calendar {

@@ -11,6 +11,7 @@ import (
 	"github.com/yiping-ioc/yiping/collectors"
 	"github.com/yiping-ioc/yiping/collectors/httppull"
 	"github.com/yiping-ioc/yiping/engine"
+	"github.com/yiping-ioc/yiping/internal/testkit"
 	"github.com/yiping-ioc/yiping/record"
 )
 
@@ -48,7 +49,7 @@ var _ collectors.Accumulator = (*memAcc)(nil)
 // while simulated time moves: it must end up with every record in its
 // newest version.
 func TestHTTPPullConnector(t *testing.T) {
-	loc := shanghai(t)
+	loc := testkit.Shanghai(t)
 	d, clk := newTestDemo(t, time.Date(2026, 3, 10, 10, 0, 0, 0, loc), 3*time.Hour, nil)
 	srv := httptest.NewServer(d.Handler())
 	defer srv.Close()
@@ -122,7 +123,7 @@ func demoSources(t testing.TB, baseURL string) []collectors.Source {
 // wires it, into a real engine: after one run of each source the engine
 // holds exactly what the demo serves.
 func TestServeWiring(t *testing.T) {
-	loc := shanghai(t)
+	loc := testkit.Shanghai(t)
 	d, _ := newTestDemo(t, time.Date(2026, 3, 10, 15, 0, 0, 0, loc), 30*time.Hour, nil)
 	srv := httptest.NewServer(d.Handler())
 	defer srv.Close()

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yiping-ioc/yiping/internal/testkit"
 	"github.com/yiping-ioc/yiping/record"
 )
 
@@ -64,7 +65,7 @@ func (in *intake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestPusher(t *testing.T) {
-	loc := shanghai(t)
+	loc := testkit.Shanghai(t)
 	d, clk := newTestDemo(t, time.Date(2026, 3, 10, 9, 0, 0, 0, loc), 6*time.Hour, nil)
 	in := &intake{token: "s3cret", got: map[string]map[string]Row{}, t: t}
 	srv := httptest.NewServer(in)
@@ -134,7 +135,7 @@ func TestPusher(t *testing.T) {
 }
 
 func TestPusherRunStops(t *testing.T) {
-	loc := shanghai(t)
+	loc := testkit.Shanghai(t)
 	d, _ := newTestDemo(t, time.Date(2026, 3, 10, 9, 0, 0, 0, loc), time.Hour, nil)
 	in := &intake{token: "t", got: map[string]map[string]Row{}, t: t}
 	srv := httptest.NewServer(in)
@@ -166,7 +167,7 @@ func TestPusherRunStops(t *testing.T) {
 }
 
 func TestNewPusherErrors(t *testing.T) {
-	loc := shanghai(t)
+	loc := testkit.Shanghai(t)
 	d, _ := newTestDemo(t, time.Date(2026, 3, 10, 9, 0, 0, 0, loc), time.Hour, nil)
 	for _, u := range []string{"", "ftp://x", "127.0.0.1:8080"} {
 		if _, err := d.NewPusher(PusherConfig{URL: u}); err == nil {

@@ -16,7 +16,7 @@ import (
 	"github.com/yiping-ioc/yiping/indicator"
 	"github.com/yiping-ioc/yiping/record"
 	"github.com/yiping-ioc/yiping/store"
-	"github.com/yiping-ioc/yiping/store/embedded"
+	"github.com/yiping-ioc/yiping/store/memory"
 )
 
 // fakeClock never sleeps: After fires at once and moves the clock by d.
@@ -114,13 +114,11 @@ func backfillEngine(t *testing.T) *engine.Engine {
 	return eng
 }
 
-func openBackfillStore(t *testing.T) *embedded.Store {
+// openBackfillStore returns an empty store: the backfiller's part is what
+// it writes, not how a store keeps it, so an in-memory one will do.
+func openBackfillStore(t *testing.T) *memory.Store {
 	t.Helper()
-	st, err := embedded.Open(context.Background(), embedded.Config{Dir: t.TempDir(), Location: backfillLoc, RetentionInterval: -1,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := memory.New(backfillLoc)
 	t.Cleanup(func() { st.Close() })
 	return st
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/yiping-ioc/yiping/internal/testkit"
 )
 
 // metricValue is the value of the gauge or counter name (one series) in reg.
@@ -100,12 +102,12 @@ func TestMetricsTraffic(t *testing.T) {
 	// Counted after the write returns, which can be after the client read
 	// it. c1: snapshot, reply, 2 messages; c2: replay, reply; c3:
 	// snapshot, 2 replies.
-	waitFor(t, func() bool { return m("yiping_hub_messages_sent_total") == 9 }, "9 messages sent")
+	testkit.WaitFor(t, "9 messages sent", func() bool { return m("yiping_hub_messages_sent_total") == 9 })
 	// Two topic messages written to c1; snapshots and replays are not
 	// observed (they carry no fresh publish).
-	waitFor(t, func() bool { return histogramCount(t, reg, "yiping_hub_publish_to_write_seconds") == 2 }, "2 latency observations")
+	testkit.WaitFor(t, "2 latency observations", func() bool { return histogramCount(t, reg, "yiping_hub_publish_to_write_seconds") == 2 })
 	c1.conn.Close()
-	waitFor(t, func() bool { return m("yiping_hub_clients") == 2 && m("yiping_hub_subscriptions") == 1 }, "c1 to leave")
+	testkit.WaitFor(t, "c1 to leave", func() bool { return m("yiping_hub_clients") == 2 && m("yiping_hub_subscriptions") == 1 })
 }
 
 // TestMetricsDrops: each way of losing a client counts under its reason.
@@ -137,7 +139,7 @@ func TestMetricsDrops(t *testing.T) {
 			c.subscribe(nil, "a")
 			c.until("subscribed")
 			tc.run(t, h, c)
-			waitFor(t, func() bool { return h.Stats().Clients == 0 }, "the client to be dropped")
+			testkit.WaitFor(t, "the client to be dropped", func() bool { return h.Stats().Clients == 0 })
 			for _, r := range dropReasons {
 				want := 0.0
 				if r == tc.reason {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/yiping-ioc/yiping/internal/testkit"
 )
 
 // TestFrameLengths: the hub frames messages itself; payloads at the edges
@@ -118,7 +120,7 @@ func TestControlFrames(t *testing.T) {
 	if !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
 		t.Errorf("after close: got %v, want the server's close frame 1000", err)
 	}
-	waitFor(t, func() bool { return h.Stats().Clients == 0 }, "the client to leave")
+	testkit.WaitFor(t, "the client to leave", func() bool { return h.Stats().Clients == 0 })
 	if st := h.Stats(); st.TimedOut+st.Dropped+st.Protocol != 0 {
 		t.Errorf("a normal close counted as a drop: %+v", st)
 	}
@@ -141,7 +143,7 @@ func TestFlushBatchesAcrossShards(t *testing.T) {
 	c := dial(t, srv)
 	c.subscribe(nil, topics...)
 	c.until("subscribed")
-	waitFor(t, func() bool { return h.Stats().Sent == 41 }, "snapshots and reply written")
+	testkit.WaitFor(t, "snapshots and reply written", func() bool { return h.Stats().Sent == 41 })
 	before := h.batches.Load()
 	for round := 1; round <= 2; round++ {
 		for _, tp := range topics {
@@ -157,7 +159,7 @@ func TestFlushBatchesAcrossShards(t *testing.T) {
 			got[f.Topic] = true
 		}
 	}
-	waitFor(t, func() bool { return h.Stats().Sent == 41+80 }, "messages counted")
+	testkit.WaitFor(t, "messages counted", func() bool { return h.Stats().Sent == 41+80 })
 	if n := h.batches.Load() - before; n != 2 {
 		t.Errorf("2 flushes of %d topics in %d shards took %d writes, want 2", len(topics), len(shards), n)
 	}

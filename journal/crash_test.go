@@ -14,9 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yiping-ioc/yiping/calendar"
 	"github.com/yiping-ioc/yiping/collectors"
 	"github.com/yiping-ioc/yiping/engine"
+	"github.com/yiping-ioc/yiping/internal/testkit"
+	"github.com/yiping-ioc/yiping/internal/testkit/testengine"
 	"github.com/yiping-ioc/yiping/journal"
 	"github.com/yiping-ioc/yiping/record"
 )
@@ -30,19 +31,10 @@ const (
 	pageRows  = 200
 )
 
-var (
-	quiet    = slog.New(slog.NewTextHandler(io.Discard, nil))
-	shanghai = mustLoc("Asia/Shanghai")
-	asOf     = time.Date(2026, 6, 30, 18, 0, 0, 0, shanghai)
-)
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func mustLoc(name string) *time.Location {
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return l
-}
+// asOf is the engines' clock, a business-zone wall time.
+const asOf = "2026-06-30 18:00:00"
 
 // row returns the i-th record of a deterministic feed of all five kinds,
 // in which ids recur so that later rows replace earlier versions: the
@@ -121,26 +113,18 @@ func (f feed) Collect(ctx context.Context, cursor string, acc collectors.Accumul
 	return cursor, nil
 }
 
-func newEngine(t testing.TB) *engine.Engine {
-	e, err := engine.New(engine.Config{Calendar: calendar.Default(shanghai), Now: asOf.UnixNano()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
-
 // start is what Yiping does on start: open the journal, replay it into a
 // fresh engine, and build the runner over both.
 func start(t testing.TB, dir string, pause time.Duration) (*engine.Engine, *collectors.Runner, *journal.Journal) {
-	eng := newEngine(t)
+	eng := testengine.New(t, asOf)
 	j, err := journal.Open(dir, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := j.ReplayInto(context.Background(), eng, record.NewParser(shanghai)); err != nil {
+	if _, err := j.ReplayInto(context.Background(), eng, record.NewParser(testkit.Shanghai(t))); err != nil {
 		t.Fatal(err)
 	}
-	cfg := collectors.Config{Location: shanghai, Sources: []collectors.Source{{Name: "feed", Type: "test", Schedule: "@every 1h", Connector: feed{pause}}}}
+	cfg := collectors.Config{Location: testkit.Shanghai(t), Sources: []collectors.Source{{Name: "feed", Type: "test", Schedule: "@every 1h", Connector: feed{pause}}}}
 	r, err := collectors.NewRunner(cfg, eng, j, quiet, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -216,8 +200,8 @@ func TestKillAndRestart(t *testing.T) {
 	}
 
 	// The same feed, never interrupted and never journaled.
-	clean := newEngine(t)
-	cfg := collectors.Config{Location: shanghai, Sources: []collectors.Source{{Name: "feed", Type: "test", Schedule: "@every 1h", Connector: feed{}}}}
+	clean := testengine.New(t, asOf)
+	cfg := collectors.Config{Location: testkit.Shanghai(t), Sources: []collectors.Source{{Name: "feed", Type: "test", Schedule: "@every 1h", Connector: feed{}}}}
 	cr, err := collectors.NewRunner(cfg, clean, nil, quiet, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -12,8 +12,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/yiping-ioc/yiping/internal/testkit"
 	"github.com/yiping-ioc/yiping/record"
 )
 
@@ -257,8 +257,7 @@ func TestReplayInto(t *testing.T) {
 	}
 	defer j2.Close()
 	sink := &fakeSink{}
-	sh, _ := time.LoadLocation("Asia/Shanghai")
-	st, err := j2.ReplayInto(context.Background(), sink, record.NewParser(sh))
+	st, err := j2.ReplayInto(context.Background(), sink, record.NewParser(testkit.Shanghai(t)))
 	if err != nil {
 		t.Fatal(err)
 	}

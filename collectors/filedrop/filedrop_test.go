@@ -14,26 +14,16 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/yiping-ioc/yiping/calendar"
 	"github.com/yiping-ioc/yiping/collectors"
 	"github.com/yiping-ioc/yiping/collectors/filedrop"
 	"github.com/yiping-ioc/yiping/engine"
+	"github.com/yiping-ioc/yiping/internal/testkit"
+	"github.com/yiping-ioc/yiping/internal/testkit/testengine"
 	"github.com/yiping-ioc/yiping/mapping"
 	"github.com/yiping-ioc/yiping/record"
 )
 
-var (
-	quiet    = slog.New(slog.NewTextHandler(io.Discard, nil))
-	shanghai = mustLoc("Asia/Shanghai")
-)
-
-func mustLoc(name string) *time.Location {
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return l
-}
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 type fixture struct {
 	dir    string
@@ -44,17 +34,13 @@ type fixture struct {
 func newFixture(t *testing.T, opts filedrop.Options, m mapping.Config) *fixture {
 	t.Helper()
 	f := &fixture{dir: t.TempDir()}
-	var err error
-	f.eng, err = engine.New(engine.Config{Calendar: calendar.Default(shanghai), Now: time.Date(2026, 3, 31, 18, 0, 0, 0, shanghai).UnixNano()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f.eng = testengine.New(t, "2026-03-31 18:00:00")
 	opts.Dir = "drop"
 	fd, err := filedrop.New(opts, collectors.Env{Name: "drop", Dir: f.dir, Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := collectors.Config{Location: shanghai, Sources: []collectors.Source{{Name: "drop", Type: "filedrop", Schedule: "@every 1h", Connector: fd, Mapping: m}}}
+	cfg := collectors.Config{Location: testkit.Shanghai(t), Sources: []collectors.Source{{Name: "drop", Type: "filedrop", Schedule: "@every 1h", Connector: fd, Mapping: m}}}
 	if f.runner, err = collectors.NewRunner(cfg, f.eng, nil, quiet, nil); err != nil {
 		t.Fatal(err)
 	}

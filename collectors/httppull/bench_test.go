@@ -14,6 +14,8 @@ import (
 
 	"github.com/yiping-ioc/yiping/collectors"
 	"github.com/yiping-ioc/yiping/collectors/httppull"
+	"github.com/yiping-ioc/yiping/internal/testkit"
+	"github.com/yiping-ioc/yiping/internal/testkit/testengine"
 	"github.com/yiping-ioc/yiping/journal"
 	"github.com/yiping-ioc/yiping/record"
 )
@@ -87,8 +89,8 @@ func BenchmarkHTTPPull(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		eng := newEngine(b)
-		cfg := collectors.Config{Location: shanghai, Sources: []collectors.Source{{Name: "bench", Type: "httppull", Schedule: "@every 1h", Connector: pl}}}
+		eng := testengine.New(b, asOf)
+		cfg := collectors.Config{Location: testkit.Shanghai(b), Sources: []collectors.Source{{Name: "bench", Type: "httppull", Schedule: "@every 1h", Connector: pl}}}
 		r, err := collectors.NewRunner(cfg, eng, j, quiet, nil)
 		if err != nil {
 			b.Fatal(err)

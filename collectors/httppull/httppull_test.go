@@ -13,27 +13,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/yiping-ioc/yiping/calendar"
 	"github.com/yiping-ioc/yiping/collectors"
 	"github.com/yiping-ioc/yiping/collectors/httppull"
 	"github.com/yiping-ioc/yiping/engine"
+	"github.com/yiping-ioc/yiping/internal/testkit"
+	"github.com/yiping-ioc/yiping/internal/testkit/testengine"
 	"github.com/yiping-ioc/yiping/journal"
 	"github.com/yiping-ioc/yiping/record"
 )
 
-var (
-	quiet    = slog.New(slog.NewTextHandler(io.Discard, nil))
-	shanghai = mustLoc("Asia/Shanghai")
-	asOf     = time.Date(2026, 3, 31, 18, 0, 0, 0, shanghai)
-)
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func mustLoc(name string) *time.Location {
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return l
-}
+// asOf is the engines' clock, a business-zone wall time.
+const asOf = "2026-03-31 18:00:00"
 
 const apiToken = "api-token-xyz"
 
@@ -62,15 +54,6 @@ func (r *recorder) versions() map[string]int {
 	return maps.Clone(r.last)
 }
 
-func newEngine(t testing.TB) *engine.Engine {
-	t.Helper()
-	e, err := engine.New(engine.Config{Calendar: calendar.Default(shanghai), Now: asOf.UnixNano()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
-
 type fixture struct {
 	p      *platform
 	rec    *recorder
@@ -89,7 +72,7 @@ func options(p *platform) httppull.Options {
 
 func newFixture(t testing.TB, p *platform, o httppull.Options, schedule string) *fixture {
 	t.Helper()
-	f := &fixture{p: p, rec: &recorder{Engine: newEngine(t), last: map[string]int{}, delivery: map[string]int{}}}
+	f := &fixture{p: p, rec: &recorder{Engine: testengine.New(t, asOf), last: map[string]int{}, delivery: map[string]int{}}}
 	var err error
 	if f.j, err = journal.Open(t.TempDir(), quiet); err != nil {
 		t.Fatal(err)
@@ -102,7 +85,7 @@ func newFixture(t testing.TB, p *platform, o httppull.Options, schedule string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := collectors.Config{Location: shanghai, RetryBackoff: time.Second, MaxBackoff: 2 * time.Second,
+	cfg := collectors.Config{Location: testkit.Shanghai(t), RetryBackoff: time.Second, MaxBackoff: 2 * time.Second,
 		Sources: []collectors.Source{{Name: "platform", Type: "httppull", Schedule: schedule, Connector: pl}}}
 	if f.runner, err = collectors.NewRunner(cfg, f.rec, f.j, quiet, nil); err != nil {
 		t.Fatal(err)
@@ -134,10 +117,11 @@ func (f *fixture) complete(t *testing.T) {
 	if n := f.rec.Len()[record.KindCall]; n != len(want) {
 		t.Fatalf("engine counts %d calls, platform has %d", n, len(want))
 	}
-	ref := newEngine(t)
+	ref := testengine.New(t, asOf)
+	offered := time.Date(2026, 3, 2, 9, 15, 0, 0, testkit.Shanghai(t)).UnixNano()
 	var cs []record.Call
 	for id, v := range want {
-		cs = append(cs, record.Call{ID: id, Region: "620802", Offered: time.Date(2026, 3, 2, 9, 15, 0, 0, shanghai).UnixNano(), Answered: true, WaitSeconds: int32(v)})
+		cs = append(cs, record.Call{ID: id, Region: "620802", Offered: offered, Answered: true, WaitSeconds: int32(v)})
 	}
 	ref.UpsertCalls(cs)
 	got, _ := f.rec.Results(engine.Month, false)
@@ -319,27 +303,16 @@ func TestScheduledRecovery(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.runner.Stop(context.Background())
-	waitFor(t, "a failed run", func() bool { return f.runner.Health()[0].Failures >= 1 })
+	testkit.WaitFor(t, "a failed run", func() bool { return f.runner.Health()[0].Failures >= 1 })
 	p.upsert(false, ids("B", 100)...)
 	p.setStatus(0)
-	waitFor(t, "the catch-up", func() bool {
+	testkit.WaitFor(t, "the catch-up", func() bool {
 		h := f.runner.Health()[0]
 		return h.Runs >= 2 && !h.LastSuccess.IsZero() && maps.Equal(f.rec.versions(), p.versions())
 	})
 	f.complete(t)
 	if h := f.runner.Health()[0]; h.Failures < 1 || h.Runs < 2 {
 		t.Errorf("health = %+v", h)
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

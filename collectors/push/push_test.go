@@ -13,14 +13,14 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/yiping-ioc/yiping/calendar"
 	"github.com/yiping-ioc/yiping/collectors"
 	"github.com/yiping-ioc/yiping/collectors/push"
 	"github.com/yiping-ioc/yiping/engine"
+	"github.com/yiping-ioc/yiping/internal/testkit"
+	"github.com/yiping-ioc/yiping/internal/testkit/testengine"
 	"github.com/yiping-ioc/yiping/journal"
 	"github.com/yiping-ioc/yiping/mapping"
 	"github.com/yiping-ioc/yiping/record"
@@ -31,28 +31,10 @@ const (
 	otherToken = "bureau-token-0123456789"
 )
 
-var (
-	quiet    = slog.New(slog.NewTextHandler(io.Discard, nil))
-	shanghai = mustLoc("Asia/Shanghai")
-	asOf     = time.Date(2026, 3, 31, 18, 0, 0, 0, shanghai)
-)
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-func mustLoc(name string) *time.Location {
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return l
-}
-
-func newEngine(t testing.TB) *engine.Engine {
-	t.Helper()
-	e, err := engine.New(engine.Config{Calendar: calendar.Default(shanghai), Now: asOf.UnixNano()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
+// asOf is the engines' clock, a business-zone wall time.
+const asOf = "2026-03-31 18:00:00"
 
 type fixture struct {
 	app    *fiber.App
@@ -65,7 +47,7 @@ type fixture struct {
 // names) and "bureau" (a mapping with Chinese columns and values).
 func newFixture(t testing.TB, opts push.Options, j collectors.Journal) *fixture {
 	t.Helper()
-	f := &fixture{eng: newEngine(t), dir: t.TempDir()}
+	f := &fixture{eng: testengine.New(t, asOf), dir: t.TempDir()}
 	if j == nil {
 		jj, err := journal.Open(f.dir, quiet)
 		if err != nil {
@@ -86,7 +68,7 @@ func newFixture(t testing.TB, opts push.Options, j collectors.Journal) *fixture 
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := collectors.Config{Location: shanghai, Sources: []collectors.Source{
+	cfg := collectors.Config{Location: testkit.Shanghai(t), Sources: []collectors.Source{
 		{Name: "push", Type: "push", Connector: p},
 		{Name: "bureau", Type: "push", Connector: b, Mapping: mapping.Config{"calls": {
 			Columns:     map[string]string{"话单编号": "call_id", "区划": "region_code", "呼入时间": "offered_at", "是否接通": "answered", "等待秒数": "wait_seconds"},
@@ -270,8 +252,8 @@ func TestJournaledBeforeAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	fresh := newEngine(t)
-	if _, err := j.ReplayInto(context.Background(), fresh, record.NewParser(shanghai)); err != nil {
+	fresh := testengine.New(t, asOf)
+	if _, err := j.ReplayInto(context.Background(), fresh, record.NewParser(testkit.Shanghai(t))); err != nil {
 		t.Fatal(err)
 	}
 	want, _ := f.eng.Results(engine.Month, true)
@@ -350,7 +332,7 @@ func serve(t testing.TB, app *fiber.App) string {
 }
 
 func TestNoPushSource(t *testing.T) {
-	r, err := collectors.NewRunner(collectors.Config{Location: shanghai}, newEngine(t), nil, quiet, nil)
+	r, err := collectors.NewRunner(collectors.Config{Location: testkit.Shanghai(t)}, testengine.New(t, asOf), nil, quiet, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +356,7 @@ func TestEnvSource(t *testing.T) {
 	if !ok || err != nil {
 		t.Fatal(ok, err)
 	}
-	r, err := collectors.NewRunner(collectors.Config{Location: shanghai, Sources: []collectors.Source{src}}, newEngine(t), nil, quiet, nil)
+	r, err := collectors.NewRunner(collectors.Config{Location: testkit.Shanghai(t), Sources: []collectors.Source{src}}, testengine.New(t, asOf), nil, quiet, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/yiping-ioc/yiping/collectors/sqlsource/pgtest"
+	"github.com/yiping-ioc/yiping/internal/testkit"
 	"github.com/yiping-ioc/yiping/mapping"
 	"github.com/yiping-ioc/yiping/record"
 )
@@ -35,7 +36,7 @@ func newTestAcc(t *testing.T, cfg mapping.Config) *testAcc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &testAcc{t: t, m: m, p: record.NewParser(shanghai(t))}
+	a := &testAcc{t: t, m: m, p: record.NewParser(testkit.Shanghai(t))}
 	for k := range a.rows {
 		a.rows[k] = map[string][]string{}
 	}
@@ -73,14 +74,6 @@ func (a *testAcc) Checkpoint(ctx context.Context, cursor string) error {
 }
 
 func parse(p *record.Parser, k record.Kind, v []string) error { return p.Check(k, v) }
-
-func shanghai(t testing.TB) *time.Location {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return loc
-}
 
 const schema = `
 CREATE TABLE banjian (
@@ -250,7 +243,7 @@ func TestPostgres(t *testing.T) {
 		// timestamptz keeps its instant, with an offset.
 		c6 := acc.rows[record.KindCase]["C006"]
 		sub, _ := time.Parse(time.RFC3339, c6[6])
-		if c6[5] != "1" || c6[10] != "closed" || !sub.Equal(time.Date(2026, 3, 2, 9, 0, 0, 0, shanghai(t))) {
+		if c6[5] != "1" || c6[10] != "closed" || !sub.Equal(time.Date(2026, 3, 2, 9, 0, 0, 0, testkit.Shanghai(t))) {
 			t.Errorf("C006 = %q", c6)
 		}
 		t1 := acc.rows[record.KindTicket]["T01"]
