@@ -42,6 +42,7 @@ const (
 	closeWriteFailed                    // a write failed or timed out
 	closeProtocol                       // websocket protocol error, oversized message
 	closeShutdown                       // hub closed
+	closeRevoked                        // the client's access was revoked
 )
 
 // wireKind tells what a queued frame is, for the counters.
@@ -95,6 +96,8 @@ type client struct {
 	ping   *time.Timer
 	once   sync.Once
 	topics map[Topic]struct{} // owned by the reader goroutine
+	// principal is who the client is (Config.Principal), fixed at connect.
+	principal any
 }
 
 // ServeWS upgrades the request to a websocket and serves the client until it
@@ -112,6 +115,9 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader answered the request
 	}
 	c := &client{h: h, conn: conn, topics: map[Topic]struct{}{}}
+	if h.cfg.Principal != nil {
+		c.principal = h.cfg.Principal(r)
+	}
 	c.raw = rawConn(conn.NetConn())
 	c.mu.Lock()
 	c.ping = time.AfterFunc(h.cfg.PingEvery, c.pingTick)
@@ -370,18 +376,23 @@ func (c *client) close(why closeReason) {
 		case closeProtocol:
 			h.protocol.Add(1)
 			h.met.drop("protocol")
+		case closeRevoked:
+			h.met.drop("revoked")
 		}
 		c.mu.Lock()
 		c.closing = true
-		if why != closeNormal && why != closeShutdown {
+		if why != closeNormal && why != closeShutdown && why != closeRevoked {
 			c.q = nil
 			c.mu.Unlock()
 			c.conn.Close()
 			return
 		}
 		code, text := websocket.CloseNormalClosure, ""
-		if why == closeShutdown {
+		switch why {
+		case closeShutdown:
 			code, text = websocket.CloseGoingAway, "server shutting down"
+		case closeRevoked:
+			code, text = CloseRevoked, "access revoked"
 		}
 		c.q = append(c.q, &wire{b: appendFrame(nil, websocket.CloseMessage, websocket.FormatCloseMessage(code, text)), kind: wireClose})
 		c.mu.Unlock()
@@ -457,6 +468,14 @@ func (c *client) handle(b []byte) {
 	}
 	switch req.Op {
 	case "subscribe":
+		if az := c.h.cfg.Authorize; az != nil {
+			for _, t := range topics {
+				if !az(c.principal, t) {
+					c.fail(req.Op, fmt.Sprintf("forbidden topic %.80q: outside what this screen may see", t))
+					return
+				}
+			}
+		}
 		n := len(c.topics)
 		for _, t := range topics {
 			if _, ok := c.topics[t]; !ok {
@@ -507,26 +526,62 @@ func (h *Hub) validTopic(t Topic) error {
 	return nil
 }
 
-// checkOrigin allows non-browser clients, the server's own host and the
-// configured origins.
+// checkOrigin allows non-browser clients and the configured origins, or,
+// when none are configured, the server's own host.
 func (h *Hub) checkOrigin(r *http.Request) bool {
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return true
 	}
+	if len(h.cfg.AllowedOrigins) > 0 {
+		for _, o := range h.cfg.AllowedOrigins {
+			if strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
+				return true
+			}
+		}
+		return false
+	}
 	u, err := url.Parse(origin)
 	if err != nil {
 		return false
 	}
-	if strings.EqualFold(u.Host, r.Host) {
-		return true
-	}
-	for _, o := range h.cfg.AllowedOrigins {
-		if strings.EqualFold(strings.TrimSuffix(o, "/"), origin) {
-			return true
+	return strings.EqualFold(u.Host, r.Host)
+}
+
+// Disconnect closes the connections of every client whose principal
+// matches (a revoked screen token, a disabled user's sessions) and returns
+// how many it closed. Their screens reconnect, and are refused.
+func (h *Hub) Disconnect(match func(principal any) bool) int {
+	h.mu.Lock()
+	var cs []*client
+	for c := range h.clients {
+		if match(c.principal) {
+			cs = append(cs, c)
 		}
 	}
-	return false
+	h.mu.Unlock()
+	for _, c := range cs {
+		c.close(closeRevoked)
+	}
+	return len(cs)
+}
+
+// Principals returns the distinct principals of the connected clients, so
+// the server can check that each is still valid.
+func (h *Hub) Principals() []any {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	seen := make(map[any]bool)
+	var out []any
+	for c := range h.clients {
+		p := c.principal
+		if p == nil || seen[p] {
+			continue
+		}
+		seen[p] = true
+		out = append(out, p)
+	}
+	return out
 }
 
 func mapKeys[K comparable, V any](m map[K]V) []K {

@@ -54,6 +54,11 @@
 //	{"op":"subscribed","topics":[...]}   after the snapshots/replays of the request are queued
 //	{"op":"unsubscribed","topics":[...]}
 //	{"op":"error","request":"subscribe","error":"too many topics: 129 > 128"}
+//	{"op":"error","request":"subscribe","error":"forbidden topic \"ind:x:620100:day\": outside what this screen may see"}
+//
+// A request is all or nothing: an error reply means none of its topics
+// was subscribed. Who may subscribe to what is the server's decision
+// (Config.Principal and Config.Authorize); the hub only asks.
 //
 // Within a topic the seqs a client receives are consecutive after its
 // snapshot; a snapshot (seq s) replaces everything before s, and one without
@@ -63,5 +68,8 @@
 // The server pings every PingEvery; a client that answers no ping (browsers
 // do answer) within 2×PingEvery is disconnected, and so is a client whose
 // queue overflows: it reconnects and resumes with "since". A client message
-// larger than MaxMessageBytes closes the connection with status 1009.
+// larger than MaxMessageBytes closes the connection with status 1009. A
+// client whose access is revoked (Disconnect) gets close status 4403
+// (CloseRevoked) after what is queued; reconnecting, it is refused by the
+// server's authentication before the upgrade.
 package hub

@@ -16,17 +16,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Topic names a stream of values. See IndicatorTopic and HealthTopic.
+// Topic names a stream of values. The hub gives names no meaning; the
+// product's topics are spelled in one place, package live's topics.go.
 type Topic = string
 
-// IndicatorTopic is the topic of one indicator in one region and period,
-// e.g. IndicatorTopic("on_time_rate", "620800", "month").
-func IndicatorTopic(indicator, region, period string) Topic {
-	return "ind:" + indicator + ":" + region + ":" + period
-}
-
-// HealthTopic is the topic of one source's health, e.g. "health:demo-cases".
-func HealthTopic(source string) Topic { return "health:" + source }
+// CloseRevoked is the websocket close code (RFC 6455 private range) of a
+// client whose access was revoked (Disconnect): its screen stops
+// retrying as if the server had only gone away.
+const CloseRevoked = 4403
 
 // Message is one value of a topic as a client receives it.
 type Message struct {
@@ -39,7 +36,7 @@ type Message struct {
 // Config sets up a Hub. Zero fields take defaults.
 type Config struct {
 	Shards     int           // topic shards, each with its own lock; default 16
-	QueueLen   int           // messages queued per client before it is dropped; default 256
+	QueueLen   int           // messages queued per client before it is dropped; default 256, at least MaxTopics+64
 	HistoryLen int           // messages kept per topic for resume; default 64
 	Coalesce   time.Duration // flush interval; default 200ms; negative: no flusher, call Flush
 	PingEvery  time.Duration // websocket ping interval; default 25s; a client silent for 2×PingEvery is dropped
@@ -52,12 +49,23 @@ type Config struct {
 	MaxMessageBytes int64
 	// MaxTopicLen bounds a topic name; default 200 bytes.
 	MaxTopicLen int
-	// AllowedOrigins are browser origins (scheme://host[:port]) allowed to
-	// connect besides the server's own host. Requests without an Origin
-	// header (not from a browser) are allowed.
+	// AllowedOrigins are the browser origins (scheme://host[:port])
+	// allowed to connect. When set, they are the only ones: a matching
+	// Host header is not enough (a DNS-rebinding page sends its own name
+	// as both). When empty, a browser must come from the host it
+	// connects to. Requests without an Origin header (not from a
+	// browser) are allowed: they carry no ambient credentials.
 	AllowedOrigins []string
 	// CheckOrigin, if set, replaces the origin check above.
 	CheckOrigin func(r *http.Request) bool
+	// Principal, if set, tells who a connecting request is (the server's
+	// authentication has run before ServeWS); the hub keeps it with the
+	// client for Authorize and Disconnect. Nil: everyone is nil.
+	Principal func(r *http.Request) any
+	// Authorize, if set, decides whether a client may subscribe to a
+	// topic; a refused topic fails the whole request with an error reply
+	// naming it. Nil: every topic.
+	Authorize func(principal any, topic Topic) bool
 	// Clock gives the time; default time.Now. Only the seq base uses it.
 	Clock  func() time.Time
 	Logger *slog.Logger
@@ -70,9 +78,6 @@ type Config struct {
 func (c *Config) defaults() {
 	if c.Shards <= 0 {
 		c.Shards = 16
-	}
-	if c.QueueLen <= 0 {
-		c.QueueLen = 256
 	}
 	if c.HistoryLen <= 0 {
 		c.HistoryLen = 64
@@ -89,12 +94,20 @@ func (c *Config) defaults() {
 	if c.MaxTopics <= 0 {
 		c.MaxTopics = 128
 	}
+	if c.QueueLen <= 0 {
+		// A subscribe queues one snapshot per topic at once: the queue
+		// must hold a whole request of MaxTopics (and a reply and some
+		// pings) beside what is already queued, or a screen subscribing
+		// to 300 topics was dropped before its first frame.
+		c.QueueLen = max(256, c.MaxTopics+64)
+	}
 	if c.MaxMessageBytes <= 0 {
 		c.MaxMessageBytes = 16 << 10
 	}
 	if c.MaxTopicLen <= 0 {
 		c.MaxTopicLen = 200
 	}
+
 	if c.Clock == nil {
 		c.Clock = time.Now
 	}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/yiping-ioc/yiping/internal/testkit"
 )
 
 // wait is the generous deadline for anything a test waits on; a loaded
@@ -347,7 +349,7 @@ func TestSlowClientDropped(t *testing.T) {
 	}
 	// The stalled client's connection was closed: reading drains what the
 	// kernels buffered, then fails.
-	waitFor(t, func() bool { return h.Stats().Clients == 1 }, "the dropped client to leave")
+	testkit.WaitFor(t, "the dropped client to leave", func() bool { return h.Stats().Clients == 1 })
 	sconn.SetReadDeadline(time.Now().Add(wait))
 	for n := 0; ; n++ {
 		if _, _, err := sconn.NextReader(); err != nil {
@@ -357,17 +359,6 @@ func TestSlowClientDropped(t *testing.T) {
 			t.Logf("stalled client: %d messages then %v", n, err)
 			break
 		}
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool, what string) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -446,7 +437,7 @@ func TestBadInput(t *testing.T) {
 	c2 := dial(t, srv)
 	c2.subscribe(nil, "a")
 	c2.expect("a", h.base+1, true, "1")
-	waitFor(t, func() bool { return h.Stats().BadRequests == 9 }, "9 bad requests counted")
+	testkit.WaitFor(t, "9 bad requests counted", func() bool { return h.Stats().BadRequests == 9 })
 }
 
 func TestKeepalive(t *testing.T) {
@@ -473,17 +464,29 @@ func TestKeepalive(t *testing.T) {
 	// A client that never reads never answers a ping: dropped after 2×PingEvery.
 	silent := dial(t, srv)
 	_ = silent
-	waitFor(t, func() bool { return h.Stats().TimedOut >= 1 }, "the silent client to time out")
+	testkit.WaitFor(t, "the silent client to time out", func() bool { return h.Stats().TimedOut >= 1 })
 }
 
 func TestCheckOrigin(t *testing.T) {
-	_, srv := startHub(t, Config{AllowedOrigins: []string{"https://wall.example"}})
-	for origin, ok := range map[string]bool{
-		"":                                       true,
-		"https://wall.example":                   true,
-		"https://evil.example":                   false,
-		"http://" + srv.Listener.Addr().String(): true,
-	} {
+	checkOrigins(t, Config{AllowedOrigins: []string{"https://wall.example"}}, func(self string) map[string]bool {
+		return map[string]bool{
+			"":                     true,
+			"https://wall.example": true,
+			"https://evil.example": false,
+			// With an allowlist the Host header is not enough: a DNS
+			// rebinding page names itself in both Origin and Host.
+			self: false,
+		}
+	})
+	checkOrigins(t, Config{}, func(self string) map[string]bool {
+		return map[string]bool{"": true, self: true, "https://evil.example": false}
+	})
+}
+
+func checkOrigins(t *testing.T, cfg Config, cases func(self string) map[string]bool) {
+	t.Helper()
+	_, srv := startHub(t, cfg)
+	for origin, ok := range cases("http://" + srv.Listener.Addr().String()) {
 		hdr := http.Header{}
 		if origin != "" {
 			hdr.Set("Origin", origin)
@@ -529,7 +532,7 @@ func TestCloseDisconnects(t *testing.T) {
 	if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
 		t.Errorf("got %v, want close 1001", err)
 	}
-	waitFor(t, func() bool { return h.Stats().Clients == 0 }, "clients to leave")
+	testkit.WaitFor(t, "clients to leave", func() bool { return h.Stats().Clients == 0 })
 }
 
 // TestNoGapsUnderChurn: with the real flusher running fast and a publisher
