@@ -21,13 +21,7 @@ import (
 )
 
 // Sink receives parsed records in file order. engine.Engine implements it.
-type Sink interface {
-	UpsertCases([]record.Case)
-	UpsertEvaluations([]record.Evaluation)
-	UpsertTickets([]record.Ticket)
-	UpsertCalls([]record.Call)
-	UpsertItems([]record.Item)
-}
+type Sink = record.Sink
 
 // Stats counts what one file gave.
 type Stats struct {

@@ -4,12 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/yiping-ioc/yiping/ingest"
 	"github.com/yiping-ioc/yiping/record"
 )
-
-// CatalogReplacer is a sink that can swap the whole item catalog.
-type CatalogReplacer = ingest.CatalogReplacer
 
 // Replayed says what ReplayInto filed.
 type Replayed struct {
@@ -23,7 +19,7 @@ type Replayed struct {
 // ReplayInto replays the journal into sink, reading every row with p as
 // live intake does, batch by batch in append order. It must run before
 // the collectors start, and before the first Append.
-func (j *Journal) ReplayInto(ctx context.Context, sink ingest.Sink, p *record.Parser) (Replayed, error) {
+func (j *Journal) ReplayInto(ctx context.Context, sink record.Sink, p *record.Parser) (Replayed, error) {
 	var out Replayed
 	st, err := j.Replay(ctx, func(b Batch) error {
 		bad, first := Apply(sink, p, b)
@@ -43,8 +39,8 @@ func (j *Journal) ReplayInto(ctx context.Context, sink ingest.Sink, p *record.Pa
 // Apply parses the rows of b with p and files them into sink, replacing
 // the catalog when b.Replace is set and the sink can. It returns how many
 // rows the parser refused and the first reason.
-func Apply(sink ingest.Sink, p *record.Parser, b Batch) (bad int, first error) {
-	recs := ingest.Batch{Kind: b.Kind}
+func Apply(sink record.Sink, p *record.Parser, b Batch) (bad int, first error) {
+	recs := record.Batch{Kind: b.Kind}
 	for i := range b.Len() {
 		if err := recs.Add(p, b.Row(i)); err != nil {
 			if first == nil {

@@ -1,11 +1,21 @@
-package ingest
+package record
 
-import "github.com/yiping-ioc/yiping/record"
+// Sink receives parsed records in the order they were read or arrived:
+// the engine, and what wraps it on the collectors' path (live.Tee). It is
+// the record contract of every path records take: export files,
+// collectors, the push intake and journal replay.
+type Sink interface {
+	UpsertCases([]Case)
+	UpsertEvaluations([]Evaluation)
+	UpsertTickets([]Ticket)
+	UpsertCalls([]Call)
+	UpsertItems([]Item)
+}
 
 // CatalogReplacer is a sink that can swap the whole item catalog for a new
 // snapshot (SPEC.md section 3: the newest catalog replaces the old one).
 type CatalogReplacer interface {
-	ReplaceCatalog([]record.Item)
+	ReplaceCatalog([]Item)
 }
 
 // Batch collects parsed records of one kind, in order, until they are
@@ -13,44 +23,44 @@ type CatalogReplacer interface {
 // its record and hands the records of that kind to the sink, for every
 // path records take: export files, collectors and journal replay.
 type Batch struct {
-	Kind        record.Kind
-	Cases       []record.Case
-	Evaluations []record.Evaluation
-	Tickets     []record.Ticket
-	Calls       []record.Call
-	Items       []record.Item
+	Kind        Kind
+	Cases       []Case
+	Evaluations []Evaluation
+	Tickets     []Ticket
+	Calls       []Call
+	Items       []Item
 }
 
-// Add parses v, a row aligned to b.Kind.Fields(), and appends the record.
-// A row the parser refuses is not added; its *record.FieldError is
+// Add parses v, a row aligned to b.Kind.Fields(), and appends the 
+// A row the parser refuses is not added; its *FieldError is
 // returned.
-func (b *Batch) Add(p *record.Parser, v []string) error {
+func (b *Batch) Add(p *Parser, v []string) error {
 	switch b.Kind {
-	case record.KindCase:
+	case KindCase:
 		r, err := p.Case(v)
 		if err != nil {
 			return err
 		}
 		b.Cases = append(b.Cases, r)
-	case record.KindEvaluation:
+	case KindEvaluation:
 		r, err := p.Evaluation(v)
 		if err != nil {
 			return err
 		}
 		b.Evaluations = append(b.Evaluations, r)
-	case record.KindTicket:
+	case KindTicket:
 		r, err := p.Ticket(v)
 		if err != nil {
 			return err
 		}
 		b.Tickets = append(b.Tickets, r)
-	case record.KindCall:
+	case KindCall:
 		r, err := p.Call(v)
 		if err != nil {
 			return err
 		}
 		b.Calls = append(b.Calls, r)
-	case record.KindItem:
+	case KindItem:
 		r, err := p.Item(v)
 		if err != nil {
 			return err
@@ -70,15 +80,15 @@ func (b *Batch) Len() int {
 // afterwards: start a fresh Batch rather than reuse this one.
 func (b *Batch) FileInto(sink Sink, replaceCatalog bool) {
 	switch b.Kind {
-	case record.KindCase:
+	case KindCase:
 		sink.UpsertCases(b.Cases)
-	case record.KindEvaluation:
+	case KindEvaluation:
 		sink.UpsertEvaluations(b.Evaluations)
-	case record.KindTicket:
+	case KindTicket:
 		sink.UpsertTickets(b.Tickets)
-	case record.KindCall:
+	case KindCall:
 		sink.UpsertCalls(b.Calls)
-	case record.KindItem:
+	case KindItem:
 		if rc, ok := sink.(CatalogReplacer); ok && replaceCatalog {
 			rc.ReplaceCatalog(b.Items)
 		} else {
