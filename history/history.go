@@ -27,9 +27,10 @@ import (
 	"github.com/yiping-ioc/yiping/store"
 )
 
-// Engine is what the recorder reads.
+// Engine is what the recorder reads. The recorder does not move the
+// engine's clock: one owner does (app's engine clock), and the recorder
+// records the values as of the engine's own now.
 type Engine interface {
-	Advance(now int64) int
 	Now() int64
 	AppendResults(dst []engine.Result, p engine.Period, byDept bool) ([]engine.Result, error)
 }
@@ -54,9 +55,7 @@ type Config struct {
 	// and diffing them every 10 s held the engine long enough to delay live
 	// screens by seconds, and department rankings need no finer history.
 	DeptEvery int
-	// Now is the clock; default time.Now.
-	Now    func() time.Time
-	Logger *slog.Logger
+	Logger    *slog.Logger
 }
 
 // Recorder copies engine values into the history store.
@@ -75,9 +74,6 @@ func New(cfg Config, eng Engine, w Writer) *Recorder {
 	}
 	if cfg.Periods == nil {
 		cfg.Periods = engine.AllPeriods
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
 	}
 	if cfg.DeptEvery <= 0 {
 		cfg.DeptEvery = 30
@@ -98,7 +94,6 @@ func (r *Recorder) Record(ctx context.Context) (int, error) {
 }
 
 func (r *Recorder) record(ctx context.Context, byDept bool) (int, error) {
-	r.eng.Advance(r.cfg.Now().UnixNano())
 	at := time.Unix(0, r.eng.Now())
 	var invalid, total int
 	var example error

@@ -41,7 +41,6 @@ func (m *memWriter) Close() error { return nil }
 func TestRecordWritesValuesAndOnlyChanges(t *testing.T) {
 	loc, _ := time.LoadLocation("Asia/Shanghai")
 	now := time.Date(2026, 10, 9, 12, 0, 0, 0, loc)
-	clock := func() time.Time { return now }
 	eng, err := engine.New(engine.Config{Calendar: calendar.Default(loc), Now: now.UnixNano()})
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +49,7 @@ func TestRecordWritesValuesAndOnlyChanges(t *testing.T) {
 	eng.UpsertItems([]record.Item{{Code: "I1", Region: "620100", Dept: "D1", Visits: 0, LegalDays: 10, PromisedDays: 4, OnlineAvailable: true}})
 	inner := &memWriter{}
 	w := store.NewWriter(inner, store.WriterConfig{SnapshotEvery: time.Hour})
-	rec := New(Config{Now: clock}, eng, w)
+	rec := New(Config{}, eng, w)
 
 	n, err := rec.Record(context.Background())
 	if err != nil {
@@ -121,7 +120,7 @@ func TestDepartmentsEveryNthCycle(t *testing.T) {
 	}
 	eng.UpsertItems([]record.Item{{Code: "I1", Region: "620100", Dept: "D1", Visits: 0, LegalDays: 10, PromisedDays: 4, OnlineAvailable: true}})
 	w := &memWriter{}
-	rec := New(Config{Now: func() time.Time { return now }, DeptEvery: 3}, eng, w)
+	rec := New(Config{DeptEvery: 3}, eng, w)
 	var withDept []bool
 	for range 7 {
 		w.pts = nil
