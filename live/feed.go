@@ -97,8 +97,8 @@ func (f *Feed) Cycle() (int, error) {
 func (f *Feed) period(p engine.Period, rs []engine.Result, at Stamp) (int, error) {
 	ps := p.String()
 	n := 0
-	dirty := map[string]bool{}     // regions with a changed value: their score may change
-	ranks := map[rankKey]bool{}    // rankings a changed value may reorder
+	dirty := map[string]bool{}  // regions with a changed value: their score may change
+	ranks := map[rankKey]bool{} // rankings a changed value may reorder
 	for _, r := range rs {
 		if r.Dept != "" {
 			continue

@@ -182,8 +182,8 @@ func TestTierStatusFollowsTheConfiguredTiers(t *testing.T) {
 	}
 	cus := NewPresenter(strict, nil, time.UTC)
 	for _, tc := range []struct {
-		score         float64
-		dflt, custom  string
+		score        float64
+		dflt, custom string
 	}{
 		{100, "green", "green"},
 		{92, "green", "amber"}, // 第一等次 by default; second of the custom tiers
