@@ -14,6 +14,7 @@
 //	                                  go-echarts datasets.PresetMapFileNames
 //	fonts/noto-sans-sc/noto-sans-sc.css + files/*.woff2
 //	                                  Noto Sans SC 400/700 (npm @fontsource/noto-sans-sc)
+//	icons/yiping.svg                  the site icon (Icon)
 //	licenses/*, NOTICE.md             license texts
 //
 // # URLs and caching
@@ -62,7 +63,7 @@ import (
 	"time"
 )
 
-//go:embed NOTICE.md echarts maps fonts licenses
+//go:embed NOTICE.md echarts maps fonts licenses icons
 var files embed.FS
 
 // Root is the URL path under which Handler serves the assets.
@@ -71,6 +72,7 @@ const Root = "/assets/"
 // Paths of the embedded files (relative to FS()).
 const (
 	EChartsFile  = "echarts/echarts.min.js"
+	IconFile     = "icons/yiping.svg"
 	FontCSSFile  = "fonts/noto-sans-sc/noto-sans-sc.css"
 	provinceDir  = "maps/province/"
 	cityDir      = "maps/city/"
@@ -193,6 +195,14 @@ func ECharts() string { return URL(EChartsFile) }
 // font (unicode-range slices; a page downloads only the slices it needs).
 func FontCSS() string { return URL(FontCSSFile) }
 
+// Icon returns the URL of the site icon (SVG): every page links it, so a
+// browser never asks for /favicon.ico and logs a 404.
+func Icon() string { return URL(IconFile) }
+
+// IconSVG returns the icon's bytes, for servers that answer /favicon.ico
+// for clients that ask anyway.
+func IconSVG() []byte { return entries[IconFile].data }
+
 // GoEChartsHost returns the value for go-echarts' AssetsHost
 // (opts.Initialization.AssetsHost, components.Page.SetAssetsHost): the
 // handler serves go-echarts' flat names "echarts.min.js" and
@@ -252,6 +262,8 @@ func contentType(p string) (ct string, compressible bool) {
 		return "text/css; charset=utf-8", true
 	case ".woff2":
 		return "font/woff2", false
+	case ".svg":
+		return "image/svg+xml", true
 	case ".md":
 		return "text/markdown; charset=utf-8", true
 	default: // licenses/*.LICENSE, *.NOTICE, *.LICENSE-d3
