@@ -2,10 +2,16 @@
 // browser the wall screens and the console run in, started the way the
 // command halls start it (fresh profile, no background networking). It is a
 // test helper used by the _test files of the packages that serve pages.
+//
+// Watch records what a page does; its Check fails a test for every answer
+// with an HTTP error status (a missing /favicon.ico included: a page links
+// its icon), every console error and exception, and every request that
+// leaves the server under test.
 package browsertest
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
@@ -88,16 +94,17 @@ func Chrome(t testing.TB, o Options) context.Context {
 	return ctx
 }
 
-// Watcher records what a tab requests and every console error and uncaught
-// exception, from the moment Watch is called. Run network.Enable() and
-// runtime.Enable() in the tab for the events to flow.
+// Watcher records what a tab requests, every answer with an HTTP error
+// status (4xx or 5xx, a favicon's 404 included), every console error and
+// uncaught exception, from the moment Watch is called.
 type Watcher struct {
 	mu       sync.Mutex
 	requests []string
 	problems []string
 }
 
-// Watch starts recording the tab of ctx.
+// Watch starts recording the tab of ctx. It turns on the tab's network and
+// runtime events itself (a test may do so again: it is harmless).
 func Watch(ctx context.Context) *Watcher {
 	w := &Watcher{}
 	chromedp.ListenTarget(ctx, func(ev any) {
@@ -106,6 +113,12 @@ func Watch(ctx context.Context) *Watcher {
 		switch e := ev.(type) {
 		case *network.EventRequestWillBeSent:
 			w.requests = append(w.requests, e.Request.URL)
+		case *network.EventResponseReceived:
+			// A page that loads must load without one failed request: a
+			// missing icon or script is a console error in every browser.
+			if e.Response.Status >= 400 {
+				w.problems = append(w.problems, fmt.Sprintf("HTTP %d %s", e.Response.Status, e.Response.URL))
+			}
 		case *runtime.EventExceptionThrown:
 			msg := e.ExceptionDetails.Text
 			if e.ExceptionDetails.Exception != nil {
@@ -122,6 +135,9 @@ func Watch(ctx context.Context) *Watcher {
 			}
 		}
 	})
+	if err := chromedp.Run(ctx, network.Enable(), runtime.Enable()); err != nil {
+		w.problems = append(w.problems, "watch: enabling the tab's events: "+err.Error())
+	}
 	return w
 }
 
@@ -132,7 +148,8 @@ func (w *Watcher) Requests() []string {
 	return append([]string(nil), w.requests...)
 }
 
-// Problems returns the console errors and exceptions so far.
+// Problems returns the failed answers, console errors and exceptions so
+// far.
 func (w *Watcher) Problems() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -147,9 +164,10 @@ func (w *Watcher) Reset() {
 	w.requests, w.problems = nil, nil
 }
 
-// Check fails the test for every console error or exception and for every
-// request that left the server at base (data: and blob: URLs stay in the
-// page). It returns the number of requests seen.
+// Check fails the test for every answer with an HTTP error status, every
+// console error or exception and every request that left the server at
+// base (data: and blob: URLs stay in the page). It returns the number of
+// requests seen.
 func (w *Watcher) Check(t testing.TB, base string) int {
 	t.Helper()
 	b, err := url.Parse(base)

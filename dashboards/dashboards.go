@@ -1,6 +1,9 @@
 // Package dashboards is the wall-screen definition format: YAML files that say
 // which region a screen shows, which indicators, which charts and where each
-// sits on the canvas, plus playlists that rotate screens on a wall.
+// sits on the canvas, plus playlists that rotate screens on a wall. Each
+// widget type's own keys are read by its type in package widget; this
+// package reads the files, the screens and playlists, and what every
+// widget has (type, title, at, region, period).
 //
 // Screens are data, not code, so that each of the 102 command centers of a
 // province (province, city, county) configures its own screens without a
@@ -12,7 +15,7 @@
 // misspelt key or indicator must fail at start, not show an empty panel:
 // every problem is reported as "file:line: field path: reason", all problems
 // of all files at once (errors.Join), and no input makes the loader panic.
-// The renderer (server) can therefore trust a loaded Set: every indicator
+// The renderer (package wall) can therefore trust a loaded Set: every indicator
 // exists in package indicator, every region in region.Default(), every
 // period parses with engine.ParsePeriod, every widget lies inside its canvas
 // and no two widgets overlap.
@@ -27,9 +30,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"time"
 
-	"github.com/yiping-ioc/yiping/indicator"
+	"github.com/yiping-ioc/yiping/widget"
 )
 
 // embedded holds the default screens and playlist of a provincial center.
@@ -62,42 +64,19 @@ func (r Rect) overlaps(o Rect) bool {
 	return r.X < o.X+o.W && o.X < r.X+r.W && r.Y < o.Y+o.H && o.Y < r.Y+r.H
 }
 
-// The widget types.
-const (
-	TypeTiles   = "tiles"   // one number tile per indicator, with target status and 环比/同比
-	TypeMap     = "map"     // the region's map coloured by the composite score or one indicator
-	TypeRanking = "ranking" // a ranking table of the region's children, cycling through indicators
-	TypeBar     = "bar"     // a bar chart ranking the region's children by one indicator
-	TypeGauge   = "gauge"   // 1..4 gauges, one per rate
-	TypeTicker  = "ticker"  // a scrolling list of the newest hotline tickets
-	TypeHealth  = "health"  // the state of the data sources (collectors)
-	TypeTrend   = "trend"   // one indicator's daily history
-)
-
-// ColorComposite is the Widget.ColorBy value that colours a map by the
-// composite score (综合指数) of SPEC.md section 6.
-const ColorComposite = "composite"
-
-// SourceTickets is the ticker source of 12345 hotline tickets, the only one.
-const SourceTickets = "tickets"
-
-// Widget is one panel of a screen. Which fields apply depends on Type (see
-// README.md); the loader rejects a field a type does not use, and fills the
-// defaults, so the renderer reads every field as final.
+// Widget is one panel of a screen: what every widget has (type, title,
+// place, region and period), and the settings of its type (package
+// widget: one file per type, with its keys and their defaults). The loader
+// rejects a key its type does not use and fills the defaults, so the
+// renderer reads every field as final.
 type Widget struct {
-	Type       string        // one of the Type* constants
-	Title      Text          // optional; the renderer may default it from the indicator
-	At         Rect          // place on the canvas
-	Indicators []string      // tiles: one tile each (1..8); ranking: the carousel cycles through them (1..); gauge: 1..4 gauges
-	Indicator  string        // bar, trend: the indicator; map: default colouring indicator when ColorBy == ""
-	ColorBy    string        // map: ColorComposite or an indicator id
-	Drill      bool          // map: clicking a city shows its counties (province maps only; a city map has no deeper maps)
-	Region     string        // overrides the screen's region for this widget ("" = screen's)
-	Period     string        // overrides the screen's period ("" = screen's)
-	Rotate     time.Duration // ranking: carousel step, default 8s; YAML "8s"
-	Rows       int           // ranking/bar: rows shown, default 10; ticker: lines kept, default 20
-	Days       int           // trend: days of history, default 30
-	Source     string        // ticker: SourceTickets (the only one now, and the default)
+	Type   string // the name of a widget.Kind: tiles, map, ranking, ...
+	Title  Text   // optional; the renderer defaults it from the type
+	At     Rect   // place on the canvas
+	Region string // overrides the screen's region for this widget ("" = screen's)
+	Period string // overrides the screen's period ("" = screen's)
+	// Spec is the type's settings: *widget.Tiles, *widget.Map, ...
+	Spec widget.Spec
 }
 
 // Screen is one wall screen: a region, a period and widgets on a canvas.
@@ -116,19 +95,37 @@ type Screen struct {
 }
 
 // RegionOf returns the region widget w of s shows: its own, else the screen's.
-func (s *Screen) RegionOf(w Widget) string {
-	if w.Region != "" {
-		return w.Region
-	}
-	return s.Region
-}
+func (s *Screen) RegionOf(w Widget) string { return s.RegionFor(w, "") }
 
 // PeriodOf returns the period widget w of s shows: its own, else the screen's.
-func (s *Screen) PeriodOf(w Widget) string {
-	if w.Period != "" {
-		return w.Period
+func (s *Screen) PeriodOf(w Widget) string { return s.PeriodFor(w, "") }
+
+// RegionFor returns the region widget w of s shows when a request
+// overrides the screen's region with override ("" for none): the widget's
+// own, else override, else the screen's.
+func (s *Screen) RegionFor(w Widget, override string) string {
+	return cmp.Or(w.Region, override, s.Region)
+}
+
+// PeriodFor returns the period widget w of s shows when a request
+// overrides the screen's period with override ("" for none).
+func (s *Screen) PeriodFor(w Widget, override string) string {
+	return cmp.Or(w.Period, override, s.Period)
+}
+
+// Regions returns the regions the screen shows when a request overrides
+// its region with override ("" for none): each widget's own region, else
+// override, else the screen's; sorted, without repeats. Widgets show
+// these regions and their subdivisions (a ranking, a map, a ticker of the
+// region and below), never a region above them: an access check by
+// region scope checks these.
+func (s *Screen) Regions(override string) []string {
+	var out []string
+	for _, w := range s.Widgets {
+		out = append(out, s.RegionFor(w, override))
 	}
-	return s.Period
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // Indicators returns the ids of every indicator the screen's widgets show,
@@ -137,13 +134,7 @@ func (s *Screen) PeriodOf(w Widget) string {
 func (s *Screen) Indicators() []string {
 	var ids []string
 	for _, w := range s.Widgets {
-		ids = append(ids, w.Indicators...)
-		if w.Indicator != "" {
-			ids = append(ids, w.Indicator)
-		}
-		if _, ok := indicator.Lookup(w.ColorBy); ok {
-			ids = append(ids, w.ColorBy)
-		}
+		ids = append(ids, w.Spec.Shows()...)
 	}
 	slices.Sort(ids)
 	return slices.Compact(ids)

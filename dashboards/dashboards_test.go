@@ -9,6 +9,9 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/yiping-ioc/yiping/live"
+	"github.com/yiping-ioc/yiping/widget"
 )
 
 func TestDefault(t *testing.T) {
@@ -34,23 +37,23 @@ func TestDefault(t *testing.T) {
 	if ov.Region != "620000" || ov.Period != "month" || ov.Width != 1920 || ov.Height != 1080 || ov.Header != 90 {
 		t.Errorf("overview region/period/canvas: %s %s %d×%d header %d", ov.Region, ov.Period, ov.Width, ov.Height, ov.Header)
 	}
-	byType := map[string]Widget{}
+	byType := map[string]widget.Spec{}
 	for _, w := range ov.Widgets {
-		byType[w.Type] = w
+		byType[w.Type] = w.Spec
 	}
-	if m := byType[TypeMap]; m.ColorBy != ColorComposite || !m.Drill {
+	if m := byType["map"].(*widget.Map); m.ColorBy != live.Composite || !m.Drill {
 		t.Errorf("overview map %+v, want composite with drill", m)
 	}
-	r := byType[TypeRanking]
+	r := byType["ranking"].(*widget.Ranking)
 	if r.Rotate != 8*time.Second || r.Rows != 14 ||
 		!slices.Equal(r.Indicators, []string{"on_time_rate", "satisfaction_rate", "answer_rate", "full_online_case_rate"}) {
 		t.Errorf("overview ranking %+v", r)
 	}
-	if tk := byType[TypeTicker]; tk.Source != SourceTickets || tk.Rows != 20 {
+	if tk := byType["ticker"].(*widget.Ticker); tk.Source != widget.SourceTickets || tk.Rows != 20 {
 		t.Errorf("overview ticker %+v, want the defaults source tickets, 20 rows", tk)
 	}
-	if len(byType[TypeTiles].Indicators) != 6 {
-		t.Errorf("overview tiles %v", byType[TypeTiles].Indicators)
+	if tiles := byType["tiles"].(*widget.Tiles); len(tiles.Indicators) != 6 {
+		t.Errorf("overview tiles %v", tiles.Indicators)
 	}
 	for _, w := range ov.Widgets {
 		if w.At.Y < ov.Header {
@@ -60,12 +63,12 @@ func TestDefault(t *testing.T) {
 
 	sv, _ := set.Screen("service")
 	for _, w := range sv.Widgets {
-		if w.Type == TypeTrend && (w.Indicator != "case_volume" || w.Days != 30) {
-			t.Errorf("service trend %+v", w)
+		if tr, ok := w.Spec.(*widget.Trend); ok && (tr.Indicator != "case_volume" || tr.Days != 30) {
+			t.Errorf("service trend %+v", tr)
 		}
 	}
 	hl, _ := set.Screen("hotline")
-	if got := hl.Indicators(); !slices.Contains(got, "ticket_satisfaction_rate") || slices.Contains(got, ColorComposite) {
+	if got := hl.Indicators(); !slices.Contains(got, "ticket_satisfaction_rate") || slices.Contains(got, live.Composite) {
 		t.Errorf("hotline indicators %v", got)
 	}
 
@@ -99,12 +102,25 @@ func TestLoadDirExample(t *testing.T) {
 	}
 	var gauge Widget
 	for _, w := range s.Widgets {
-		if w.Type == TypeGauge {
+		if w.Type == "gauge" {
 			gauge = w
 		}
 	}
 	if s.RegionOf(gauge) != "620000" || s.PeriodOf(gauge) != "week" || s.RegionOf(s.Widgets[0]) != "620100" {
 		t.Errorf("RegionOf/PeriodOf: %s %s %s", s.RegionOf(gauge), s.PeriodOf(gauge), s.RegionOf(s.Widgets[0]))
+	}
+	// The city screen shows the province's figures beside its own, for
+	// whichever city it is shown.
+	for _, tc := range []struct {
+		override string
+		want     []string
+	}{
+		{"", []string{"620000", "620100"}},
+		{"620800", []string{"620000", "620800"}},
+	} {
+		if got := s.Regions(tc.override); !slices.Equal(got, tc.want) {
+			t.Errorf("Regions(%q) = %v, want %v", tc.override, got, tc.want)
+		}
 	}
 }
 

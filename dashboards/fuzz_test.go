@@ -6,10 +6,13 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/yiping-ioc/yiping/engine"
 	"github.com/yiping-ioc/yiping/indicator"
+	"github.com/yiping-ioc/yiping/live"
 	"github.com/yiping-ioc/yiping/region"
+	"github.com/yiping-ioc/yiping/widget"
 )
 
 // base is a valid screen beside the fuzzed file, so that fuzzed playlists
@@ -89,45 +92,46 @@ func checkSet(t *testing.T, set *Set) {
 					t.Fatalf("%s: widgets[%d] overlaps widgets[%d]", s.ID, i, j)
 				}
 			}
-			for _, id := range append(w.Indicators, w.Indicator) {
-				if id != "" && !known(id) {
+			for _, id := range w.Spec.Shows() {
+				if !known(id) {
 					t.Fatalf("%s widgets[%d]: indicator %q", s.ID, i, id)
 				}
-			}
-			if w.ColorBy != "" && w.ColorBy != ColorComposite && !known(w.ColorBy) {
-				t.Fatalf("%s widgets[%d]: color_by %q", s.ID, i, w.ColorBy)
 			}
 			if w.Region != "" && !inTable(w.Region) {
 				t.Fatalf("%s widgets[%d]: region %q", s.ID, i, w.Region)
 			}
-			switch w.Type {
-			case TypeTiles:
-				if n := len(w.Indicators); n < 1 || n > 8 {
+			switch sp := w.Spec.(type) {
+			case *widget.Tiles:
+				if n := len(sp.Indicators); n < 1 || n > 8 {
 					t.Fatalf("%s widgets[%d]: %d tiles", s.ID, i, n)
 				}
-			case TypeGauge:
-				if n := len(w.Indicators); n < 1 || n > 4 {
+			case *widget.Gauge:
+				if n := len(sp.Indicators); n < 1 || n > 4 {
 					t.Fatalf("%s widgets[%d]: %d gauges", s.ID, i, n)
 				}
-			case TypeRanking:
-				if len(w.Indicators) == 0 || w.Rotate < minRotate || w.Rows < 1 {
-					t.Fatalf("%s widgets[%d]: ranking %+v", s.ID, i, w)
+			case *widget.Ranking:
+				if len(sp.Indicators) == 0 || sp.Rotate < 2*time.Second || sp.Rows < 1 {
+					t.Fatalf("%s widgets[%d]: ranking %+v", s.ID, i, sp)
 				}
-			case TypeMap:
-				if w.ColorBy == "" && w.Indicator == "" {
-					t.Fatalf("%s widgets[%d]: map without colouring", s.ID, i)
+			case *widget.Map:
+				if c := sp.Colour(); c != live.Composite && !known(c) {
+					t.Fatalf("%s widgets[%d]: map coloured by %q", s.ID, i, c)
 				}
-			case TypeBar, TypeTrend:
-				if w.Indicator == "" {
-					t.Fatalf("%s widgets[%d]: %s without indicator", s.ID, i, w.Type)
+			case *widget.Bar:
+				if !known(sp.Indicator) || sp.Rows < 1 {
+					t.Fatalf("%s widgets[%d]: bar %+v", s.ID, i, sp)
 				}
-			case TypeTicker:
-				if w.Source != SourceTickets || w.Rows < 1 {
-					t.Fatalf("%s widgets[%d]: ticker %+v", s.ID, i, w)
+			case *widget.Trend:
+				if !known(sp.Indicator) || sp.Days < 2 {
+					t.Fatalf("%s widgets[%d]: trend %+v", s.ID, i, sp)
 				}
-			case TypeHealth:
+			case *widget.Ticker:
+				if sp.Source != widget.SourceTickets || sp.Rows < 1 {
+					t.Fatalf("%s widgets[%d]: ticker %+v", s.ID, i, sp)
+				}
+			case *widget.Health:
 			default:
-				t.Fatalf("%s widgets[%d]: type %q", s.ID, i, w.Type)
+				t.Fatalf("%s widgets[%d]: type %q (%T)", s.ID, i, w.Type, w.Spec)
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package wall
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -15,13 +16,16 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 
 	"github.com/yiping-ioc/yiping/assets"
 	"github.com/yiping-ioc/yiping/browsertest"
+	"github.com/yiping-ioc/yiping/collectors"
 	"github.com/yiping-ioc/yiping/dashboards"
+	"github.com/yiping-ioc/yiping/engine"
 	"github.com/yiping-ioc/yiping/hub"
+	"github.com/yiping-ioc/yiping/live"
+	"github.com/yiping-ioc/yiping/region"
 )
 
 // liveServer serves the default screens over a real hub on loopback, as
@@ -38,12 +42,13 @@ func liveServer(t *testing.T) (*httptest.Server, *hub.Hub) {
 // serveScreens serves the screens of set over a real hub on loopback.
 func serveScreens(t *testing.T, set *dashboards.Set) (*httptest.Server, *hub.Hub) {
 	t.Helper()
-	w, err := New(Config{Screens: set, Live: sampleLive(), Sources: func() []string { return []string{"demo-cases", "push"} }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := fiber.New()
-	w.Routes(app)
+	return serveWall(t, Config{Screens: set, Live: sampleLive(), Sources: func() []string { return []string{"demo-cases", "push"} }})
+}
+
+// serveWall serves a wall of cfg over a real hub on loopback.
+func serveWall(t *testing.T, cfg Config) (*httptest.Server, *hub.Hub) {
+	t.Helper()
+	app := appOf(t, cfg)
 	h := hub.New(hub.Config{MaxTopics: 1024})
 	mux := http.NewServeMux()
 	mux.HandleFunc("/ws", h.ServeWS)
@@ -63,17 +68,52 @@ func waitJS(ctx context.Context, t *testing.T, what, expr string, within time.Du
 	browsertest.WaitJS(ctx, t, what, expr, within, screenState)
 }
 
-func publish(t *testing.T, h *hub.Hub, topic, data string) {
+// publish pushes a payload (JSON-encoded) on a topic, as the live
+// publishers do.
+func publish(t *testing.T, h *hub.Hub, topic string, payload any) {
 	t.Helper()
-	if err := h.Publish(topic, []byte(data)); err != nil {
+	b, err := json.Marshal(payload)
+	if err != nil {
 		t.Fatal(err)
 	}
+	if err := h.Publish(topic, b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// at is the instant of sampleLive, as payloads carry it.
+func at(p *live.Presenter) live.Stamp { return p.Stamp(sampleLive().Now()) }
+
+// ranked presents the ranking of parent's children by ind from results,
+// as the feed does.
+func ranked(p *live.Presenter, ind, parent string, rs ...engine.Result) live.Ranking {
+	by := map[string]engine.Result{}
+	for _, r := range rs {
+		by[r.Region] = r
+	}
+	return p.Rank(ind, parent, "month", by, at(p))
+}
+
+// scored presents the ranking of parent's children by composite scores.
+func scored(p *live.Presenter, parent string, scores map[string]float64) live.Ranking {
+	m := map[string]live.Score{}
+	for reg, x := range scores {
+		m[reg] = live.Score{Region: reg, Period: "month", Score: &x, Display: &x, Text: fmt.Sprint(x), Status: p.TierStatus(x)}
+	}
+	return p.RankScores(parent, "month", m, at(p))
+}
+
+// health is a source's health as the pulse publishes it: the server's
+// judgement in State.
+func health(source, state string, failures int, lag float64) live.Health {
+	return live.Health{Health: collectors.Health{Source: source, Type: "httppull", ConsecutiveFailures: failures, LagSeconds: &lag}, State: state}
 }
 
 const valSel = `.val[data-indicator="%s"][data-region="%s"][data-period="%s"]`
 
 func TestScreenFollowsTheHubInChromium(t *testing.T) {
 	srv, h := liveServer(t)
+	pres := live.NewPresenter(nil, nil, nil)
 	ctx := browsertest.Chrome(t, browsertest.Options{})
 	watch := browsertest.Watch(ctx)
 	if err := chromedp.Run(ctx, network.Enable(), runtime.Enable(), chromedp.Navigate(srv.URL+"/screens/overview")); err != nil {
@@ -90,8 +130,8 @@ func TestScreenFollowsTheHubInChromium(t *testing.T) {
 		t.Errorf("%d value elements, %d without data-indicator/region/period/value", total, bad)
 	}
 
-	// A tile follows its topic.
-	publish(t, h, "ind:case_volume:620000:month", `{"indicator":"case_volume","region":"620000","period":"month","numerator":200001,"denominator":null,"value":200001}`)
+	// A tile follows its topic, showing the server's text.
+	publish(t, h, live.IndicatorTopic("case_volume", "620000", "month"), pres.Value(count("case_volume", "620000", 200001), "month", at(pres)))
 	tile := fmt.Sprintf(valSel, "case_volume", "620000", "month")
 	waitJS(ctx, t, "tile updated", `document.querySelector('`+tile+`').dataset.value === "200001"`, 5*time.Second)
 	var label string
@@ -100,18 +140,21 @@ func TestScreenFollowsTheHubInChromium(t *testing.T) {
 		t.Errorf("tile reads %q, want 200,001", label)
 	}
 
-	// The ranking re-sorts: 兰州市 falls from first (94.7%) to last of the
-	// ranked rows (50%), and the rank of its former tie partner becomes 1.
-	publish(t, h, "ind:on_time_rate:620100:month", `{"indicator":"on_time_rate","region":"620100","period":"month","numerator":500,"denominator":1000,"value":0.5}`)
+	// The ranking follows its ranking topic: 兰州市 falls from first
+	// (94.7%) to last of the ranked rows (50%), and the rank of its former
+	// tie partner becomes 1.
+	publish(t, h, live.RankingTopic("on_time_rate", "620000", "month"), ranked(pres, "on_time_rate", "620000",
+		rate("on_time_rate", "620100", 500, 1000), rate("on_time_rate", "620200", 900, 1000),
+		rate("on_time_rate", "620300", 0, 0), rate("on_time_rate", "620400", 947, 1000)))
 	list := `document.querySelector('[data-list="on_time_rate"] ol')`
 	waitJS(ctx, t, "ranking re-sorted", `(() => { const rows = Array.from(`+list+`.children).filter(li => li.dataset.rank !== "0"); return rows[rows.length-1].querySelector(".val").dataset.region === "620100" && rows[0].dataset.rank === "1"; })()`, 5*time.Second)
 
-	// The map follows the composite score of its cities.
+	// The map follows the composite ranking of its cities.
 	mapJS := `echarts.getInstanceByDom(document.querySelector("#w1 .chart .item"))`
-	publish(t, h, "score:620900:month", `{"region":"620900","period":"month","score":95.5,"tier":"第一等次"}`)
-	waitJS(ctx, t, "map coloured", `(() => { const d = `+mapJS+`.getOption().series[0].data.find(d => d.name === "酒泉市"); return d && d.value === 95.5; })()`, 5*time.Second)
+	publish(t, h, live.RankingTopic(live.Composite, "620000", "month"), scored(pres, "620000", map[string]float64{"620900": 95.5}))
+	waitJS(ctx, t, "map coloured", `(() => { const d = `+mapJS+`.getOption().series[0].data.find(d => d.name === "酒泉市"); return d && d.value === 95.5 && d.itemStyle.areaColor === "#34d399"; })()`, 5*time.Second)
 
-	// Click 酒泉市 on the map: its counties, with their own values.
+	// Click 酒泉市 on the map: its counties, with their own ranking.
 	var xy []float64
 	// Where the map draws the city's name (SVG renderer: text stays text).
 	if err := chromedp.Run(ctx, chromedp.Evaluate(`(() => {
@@ -125,25 +168,32 @@ func TestScreenFollowsTheHubInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitJS(ctx, t, "drilled into 酒泉市", `document.getElementById("w1").dataset.drill === "620900" && `+mapJS+`.getOption().series[0].map === "酒泉"`, 5*time.Second)
-	publish(t, h, "score:620902:month", `{"region":"620902","period":"month","score":42,"tier":"第四等次"}`)
-	waitJS(ctx, t, "county coloured", `(() => { const d = `+mapJS+`.getOption().series[0].data.find(d => d.name === "肃州区"); return d && d.value === 42; })()`, 5*time.Second)
+	publish(t, h, live.RankingTopic(live.Composite, "620900", "month"), scored(pres, "620900", map[string]float64{"620902": 42}))
+	waitJS(ctx, t, "county coloured", `(() => { const d = `+mapJS+`.getOption().series[0].data.find(d => d.name === "肃州区"); return d && d.value === 42 && d.itemStyle.areaColor === "#f87171"; })()`, 5*time.Second)
 	if err := chromedp.Run(ctx, chromedp.Click("#w1 .back", chromedp.ByQuery)); err != nil {
 		t.Fatal(err)
 	}
 	waitJS(ctx, t, "back to the province", `!document.getElementById("w1").dataset.drill && `+mapJS+`.getOption().series[0].map === "甘肃"`, 5*time.Second)
 
 	// The ticker shows pushed tickets, newest first.
-	publish(t, h, "ticker:tickets", `[{"id":"T2","received_at":"2026-11-23T10:02:03+08:00","region":"620102","region_name":"兰州市城关区","kind":"complaint","channel":"phone","state":"assigned"},{"id":"T1","received_at":"2026-11-23T10:01:00+08:00","region":"620902","region_name":"酒泉市肃州区","kind":"consult","channel":"web","state":"closed"}]`)
+	publish(t, h, live.TickerTopic("620000"), []live.Line{
+		{ID: "T2", ReceivedAt: "2026-11-23T10:02:03+08:00", Region: "620102", RegionName: "兰州市城关区", Kind: "complaint", Channel: "phone", State: "assigned"},
+		{ID: "T1", ReceivedAt: "2026-11-23T10:01:00+08:00", Region: "620902", RegionName: "酒泉市肃州区", Kind: "consult", Channel: "web", State: "closed"},
+	})
 	waitJS(ctx, t, "ticker", `(() => { const li = document.querySelectorAll(".ticker li[data-ticket]"); return li.length === 2 && li[0].textContent.includes("兰州市城关区") && li[0].textContent.includes("投诉"); })()`, 5*time.Second)
 
 	// A failing source puts the screen in the delayed state, naming it;
-	// its recovery clears it.
-	publish(t, h, "health:demo-cases", `{"source":"demo-cases","type":"httppull","consecutive_failures":2,"lag_seconds":30}`)
-	waitJS(ctx, t, "delayed by a source", `document.body.dataset.state === "delayed" && document.getElementById("banner").textContent.includes("demo-cases") && document.getElementById("link").dataset.state === "delayed"`, 5*time.Second)
-	publish(t, h, "health:demo-cases", `{"source":"demo-cases","type":"httppull","consecutive_failures":0,"lag_seconds":3}`)
+	// its recovery clears it. The state is the server's: the page does not
+	// judge failures or lag itself.
+	topic := live.HealthTopic("demo-cases")
+	publish(t, h, topic, health("demo-cases", live.SourceFailing, 2, 30))
+	waitJS(ctx, t, "delayed by a source", `document.body.dataset.state === "delayed" && document.getElementById("banner").textContent.includes("demo-cases") && document.getElementById("link").dataset.state === "delayed" && document.querySelector('li[data-source="demo-cases"]').dataset.health === "failing"`, 5*time.Second)
+	publish(t, h, topic, health("demo-cases", live.SourceOK, 0, 3))
 	waitJS(ctx, t, "recovered", `document.body.dataset.state === "live" && document.getElementById("banner").hidden`, 5*time.Second)
-	publish(t, h, "health:demo-cases", `{"source":"demo-cases","type":"httppull","consecutive_failures":0,"lag_seconds":3600}`)
-	waitJS(ctx, t, "delayed by a stale source", `document.body.dataset.state === "delayed"`, 5*time.Second)
+	publish(t, h, topic, health("demo-cases", live.SourceStale, 0, 3600))
+	waitJS(ctx, t, "delayed by a stale source", `document.body.dataset.state === "delayed" && document.querySelector('li[data-source="demo-cases"]').dataset.health === "stale"`, 5*time.Second)
+	publish(t, h, topic, health("demo-cases", live.SourceOK, 3, 7200)) // the server says ok: so it is
+	waitJS(ctx, t, "ok as the server says", `document.body.dataset.state === "live" && document.querySelector('li[data-source="demo-cases"]').dataset.health === "ok"`, 5*time.Second)
 
 	if n := watch.Check(t, srv.URL); n < 5 {
 		t.Errorf("only %d requests", n)
@@ -273,22 +323,40 @@ func TestScreenMemoryStaysFlat(t *testing.T) {
 	}
 	waitJS(ctx, t, "connected", `document.body.dataset.state === "live"`, 15*time.Second)
 	var topics []string
-	chromedp.Run(ctx, chromedp.Evaluate(`Array.from(document.querySelectorAll(".val")).map(e => Wall.topicOf(e.dataset.indicator, e.dataset.region, e.dataset.period))`, &topics))
+	chromedp.Run(ctx, chromedp.Evaluate(`Wall.topics()`, &topics))
+	pres := live.NewPresenter(nil, nil, nil)
 	churn := func(round int) {
-		for i, tp := range topics {
-			v := float64((round*31+i*7)%1000) / 1000
-			if strings.HasPrefix(tp, "score:") {
-				publish(t, h, tp, fmt.Sprintf(`{"score":%v}`, v*100))
-			} else {
-				publish(t, h, tp, fmt.Sprintf(`{"numerator":%d,"denominator":1000,"value":%v}`, int(v*1000), v))
+		for i, name := range topics {
+			tp, _ := live.Parse(name)
+			n := int64((round*31 + i*7) % 1000)
+			switch tp.Kind {
+			case live.KindIndicator:
+				publish(t, h, name, pres.Value(rate(tp.Indicator, tp.Region, n, 1000), tp.Period, at(pres)))
+			case live.KindRanking:
+				var rs []engine.Result
+				for j, c := range region.Default().Children(region.Code(tp.Region)) {
+					rs = append(rs, rate(tp.Indicator, string(c), (n+int64(j)*97)%1000, 1000))
+				}
+				if tp.Indicator == live.Composite {
+					scores := map[string]float64{}
+					for _, r := range rs {
+						scores[r.Region] = float64(r.Numerator) / 10
+					}
+					publish(t, h, name, scored(pres, tp.Region, scores))
+				} else {
+					publish(t, h, name, ranked(pres, tp.Indicator, tp.Region, rs...))
+				}
+			case live.KindTicker:
+				var lines []live.Line
+				for j := range 30 {
+					lines = append(lines, live.Line{ID: fmt.Sprintf("T%d-%d", round, j), ReceivedAt: "2026-11-23T10:00:00+08:00",
+						Region: "620102", RegionName: "兰州市城关区", Kind: "consult", Channel: "phone", State: "received"})
+				}
+				publish(t, h, name, lines)
+			case live.KindHealth:
+				publish(t, h, name, health(tp.Source, live.SourceOK, 0, float64(round%9)))
 			}
 		}
-		var lines []string
-		for j := range 30 {
-			lines = append(lines, fmt.Sprintf(`{"id":"T%d-%d","received_at":"2026-11-23T10:00:00+08:00","region":"620102","region_name":"兰州市城关区","kind":"consult","channel":"phone","state":"received"}`, round, j))
-		}
-		publish(t, h, "ticker:tickets", "["+strings.Join(lines, ",")+"]")
-		publish(t, h, "health:demo-cases", fmt.Sprintf(`{"type":"httppull","consecutive_failures":0,"lag_seconds":%d}`, round%9))
 	}
 	measure := func() (heap float64, nodes int) {
 		var used float64

@@ -1,8 +1,16 @@
 // Package wall serves the wall screens of a command hall: it turns the
-// screen definitions of package dashboards into pages — tiles, a province
-// map, rankings, gauges, trends, a ticket ticker and source health — whose
-// charts are composed in Go with go-echarts and whose every value then
-// follows the hub over a websocket (static/wall.js).
+// screen definitions of package dashboards into pages whose widgets
+// (package widget: tiles, maps, rankings, gauges, trends, a ticket ticker,
+// source health) draw their first paint from live.Presenter and then
+// paint what the hub pushes over a websocket (static/wall.js and each
+// widget type's script, served as one file).
+//
+// The server decides, the browser paints: every value, its text, its
+// status colour and its rank arrive decided, in the payloads of package
+// live, so no rule of the server's is repeated in a script. A page holds
+// no inline script (charts are options in the page's JSON config, drawn
+// by the widgets' scripts), so a Content-Security-Policy of script-src
+// 'self' holds.
 //
 // A page is drawn at its design size (1920×1080 by default) and scaled as a
 // whole to the browser's viewport, letterboxed, so the same screen fills a
@@ -14,6 +22,10 @@
 // data-period and data-value (the raw number; empty when null), so people
 // and tests can read exactly what a screen shows. Chart widgets keep such a
 // list beside the chart (visually hidden).
+//
+// The wall does not register its routes: it exports its handlers and their
+// paths (Index, Screen, Playlist, Script, Style) for the one place that
+// wires every route of the product.
 package wall
 
 import (
@@ -32,11 +44,21 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/yiping-ioc/yiping/assets"
 	"github.com/yiping-ioc/yiping/dashboards"
 	"github.com/yiping-ioc/yiping/engine"
+	"github.com/yiping-ioc/yiping/live"
 	"github.com/yiping-ioc/yiping/region"
-	"github.com/yiping-ioc/yiping/scoring"
 	"github.com/yiping-ioc/yiping/store"
+	"github.com/yiping-ioc/yiping/widget"
+)
+
+// The paths of the pages (fiber route syntax). Script and style paths
+// carry their content's hash: see (*Wall).ScriptPath.
+const (
+	IndexPath    = "/screens"
+	ScreenPath   = "/screens/:id"
+	PlaylistPath = "/playlists/:id"
 )
 
 // Live is where a page's first values come from; the websocket brings the
@@ -57,21 +79,15 @@ type Config struct {
 	Live    Live
 	// History feeds trend widgets; nil draws them from live values only.
 	History History
-	// Targets colour maps and bars and give the composite score; nil
-	// means scoring.Default().
-	Targets *scoring.Config
-	// Regions names regions; nil means region.Default().
-	Regions *region.Table
+	// Presenter presents every value, score and ranking of the first
+	// paint, as the live publishers present what follows: the targets,
+	// the region names and the business time zone are its. nil means
+	// live.NewPresenter(nil, nil, nil).
+	Presenter *live.Presenter
 	// Sources lists the collector sources whose health a screen shows.
 	Sources func() []string
-	// Location is the business time zone; nil means time.Local.
-	Location *time.Location
 	// WebSocket is the path of the hub, default "/ws".
 	WebSocket string
-	// StaleAfter is how long a source may go without a successful run
-	// before screens show "data delayed"; default 10 minutes. Push
-	// sources are judged by failures only (nobody pushes at night).
-	StaleAfter time.Duration
 	// Silence is how long a screen may hear nothing on its websocket
 	// (the server publishes the clock every few seconds) before it shows
 	// "data delayed"; default 20 s.
@@ -84,6 +100,7 @@ type Wall struct {
 	cfg    Config
 	page   *template.Template
 	index  *template.Template
+	js     []byte // wall.js and every widget type's script
 	jsURL  string
 	cssURL string
 }
@@ -97,36 +114,19 @@ var wallCSS []byte
 //go:embed page.html
 var pageHTML string
 
-// Reserved screen ids: their paths are taken by other pages.
-var reserved = map[string]bool{"static": true, "ranking": true}
-
 // New checks cfg and returns a Wall.
 func New(cfg Config) (*Wall, error) {
 	if cfg.Screens == nil || cfg.Live == nil {
 		return nil, errors.New("wall: Screens and Live are required")
 	}
-	for _, s := range cfg.Screens.Screens() {
-		if reserved[s.ID] {
-			return nil, fmt.Errorf("wall: screen id %q (%s) is reserved for another page", s.ID, s.File)
-		}
-	}
-	if cfg.Targets == nil {
-		cfg.Targets = scoring.Default()
-	}
-	if cfg.Regions == nil {
-		cfg.Regions = region.Default()
+	if cfg.Presenter == nil {
+		cfg.Presenter = live.NewPresenter(nil, nil, nil)
 	}
 	if cfg.Sources == nil {
 		cfg.Sources = func() []string { return nil }
 	}
-	if cfg.Location == nil {
-		cfg.Location = time.Local
-	}
 	if cfg.WebSocket == "" {
 		cfg.WebSocket = "/ws"
-	}
-	if cfg.StaleAfter <= 0 {
-		cfg.StaleAfter = 10 * time.Minute
 	}
 	if cfg.Silence <= 0 {
 		cfg.Silence = 20 * time.Second
@@ -134,18 +134,29 @@ func New(cfg Config) (*Wall, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	w := &Wall{cfg: cfg,
-		jsURL:  "/screens/static/wall." + hash(wallJS) + ".js",
-		cssURL: "/screens/static/wall." + hash(wallCSS) + ".css",
-	}
+	w := &Wall{cfg: cfg, js: bundle()}
+	w.jsURL = "/wall/wall." + hash(w.js) + ".js"
+	w.cssURL = "/wall/wall." + hash(wallCSS) + ".css"
 	var err error
-	if w.page, err = template.New("page").Funcs(funcs).Parse(pageHTML); err != nil {
+	if w.page, err = template.New("page").Parse(pageHTML); err != nil {
 		return nil, fmt.Errorf("wall: page template: %w", err)
 	}
-	if w.index, err = template.New("index").Funcs(funcs).Parse(indexHTML); err != nil {
+	if w.index, err = template.New("index").Parse(indexHTML); err != nil {
 		return nil, fmt.Errorf("wall: index template: %w", err)
 	}
 	return w, nil
+}
+
+// bundle is the page script: the runtime, then every widget type's
+// painter; the runtime starts the page once the document is parsed.
+func bundle() []byte {
+	var b bytes.Buffer
+	b.Write(wallJS)
+	for _, k := range widget.Kinds() {
+		b.WriteString("\n")
+		b.WriteString(k.Script)
+	}
+	return b.Bytes()
 }
 
 func hash(b []byte) string {
@@ -153,17 +164,20 @@ func hash(b []byte) string {
 	return hex.EncodeToString(h[:6])
 }
 
-// Routes registers the pages: /screens (the list), /screens/:id, the
-// playlists at /playlists/:id and the page script and style.
-func (w *Wall) Routes(r fiber.Router) {
-	r.Get("/screens", w.handleIndex)
-	r.Get(w.jsURL, w.static(wallJS, "text/javascript; charset=utf-8"))
-	r.Get(w.cssURL, w.static(wallCSS, "text/css; charset=utf-8"))
-	r.Get("/screens/:id", w.handleScreen)
-	r.Get("/playlists/:id", w.handlePlaylist)
-}
+// ScriptPath is the path of the page script; it changes with its content,
+// so browsers may keep it for ever.
+func (w *Wall) ScriptPath() string { return w.jsURL }
 
-func (w *Wall) static(b []byte, ct string) fiber.Handler {
+// StylePath is the path of the page style, content-hashed likewise.
+func (w *Wall) StylePath() string { return w.cssURL }
+
+// Script serves the page script at ScriptPath.
+func (w *Wall) Script() fiber.Handler { return static(w.js, "text/javascript; charset=utf-8") }
+
+// Style serves the page style at StylePath.
+func (w *Wall) Style() fiber.Handler { return static(wallCSS, "text/css; charset=utf-8") }
+
+func static(b []byte, ct string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, ct)
 		c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
@@ -194,7 +208,7 @@ func (w *Wall) parseRequest(c *fiber.Ctx) (request, error) {
 		if err != nil {
 			return q, fmt.Errorf("参数 region / parameter region: %w", err)
 		}
-		if _, ok := w.cfg.Regions.Name(code); !ok {
+		if _, ok := w.cfg.Presenter.Regions().Name(code); !ok {
 			return q, fmt.Errorf("参数 region：未知行政区划 %s / parameter region: unknown division %s", r, r)
 		}
 		q.region = string(code)
@@ -219,38 +233,44 @@ func (w *Wall) parseRequest(c *fiber.Ctx) (request, error) {
 	return q, nil
 }
 
-func (w *Wall) handleScreen(c *fiber.Ctx) error {
-	sc, ok := w.cfg.Screens.Screen(c.Params("id"))
-	if !ok {
-		return fiber.NewError(fiber.StatusNotFound, "没有这块屏 / no such screen: "+c.Params("id"))
+// Screen serves one screen at ScreenPath: /screens/{id}, with the query
+// parameters lang (zh, en), region (another division than the screen's),
+// period, and playlist and i when a playlist shows it.
+func (w *Wall) Screen() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		sc, ok := w.cfg.Screens.Screen(c.Params("id"))
+		if !ok {
+			return fiber.NewError(fiber.StatusNotFound, "没有这块屏 / no such screen: "+c.Params("id"))
+		}
+		q, err := w.parseRequest(c)
+		if err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, err.Error())
+		}
+		pg, err := w.build(c.UserContext(), sc, q)
+		if err != nil {
+			w.cfg.Logger.Error("build screen", "screen", sc.ID, "err", err)
+			return fiber.NewError(fiber.StatusInternalServerError, "screen "+sc.ID+": "+err.Error())
+		}
+		var buf bytes.Buffer
+		if err := w.page.Execute(&buf, pg); err != nil {
+			return fmt.Errorf("render screen %s: %w", sc.ID, err)
+		}
+		c.Set(fiber.HeaderCacheControl, "no-cache")
+		c.Type("html", "utf-8")
+		return c.Send(buf.Bytes())
 	}
-	q, err := w.parseRequest(c)
-	if err != nil {
-		return fiber.NewError(fiber.StatusBadRequest, err.Error())
-	}
-	pg, err := w.build(c.UserContext(), sc, q)
-	if err != nil {
-		w.cfg.Logger.Error("build screen", "screen", sc.ID, "err", err)
-		return fiber.NewError(fiber.StatusInternalServerError, "screen "+sc.ID+": "+err.Error())
-	}
-	var buf bytes.Buffer
-	if err := w.page.Execute(&buf, pg); err != nil {
-		return fmt.Errorf("render screen %s: %w", sc.ID, err)
-	}
-	c.Set(fiber.HeaderCacheControl, "no-cache")
-	c.Type("html", "utf-8")
-	return c.Send(buf.Bytes())
 }
 
-// handlePlaylist starts a rotation at its first screen; each screen then
-// moves on to the next itself (see playlistNext).
-func (w *Wall) handlePlaylist(c *fiber.Ctx) error {
-	pl, ok := w.cfg.Screens.Playlist(c.Params("id"))
-	if !ok {
-		return fiber.NewError(fiber.StatusNotFound, "没有这个轮播 / no such playlist: "+c.Params("id"))
+// Playlist starts a rotation at PlaylistPath with its first screen; each
+// screen then moves on to the next itself (the page config's playlist).
+func (w *Wall) Playlist() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		pl, ok := w.cfg.Screens.Playlist(c.Params("id"))
+		if !ok {
+			return fiber.NewError(fiber.StatusNotFound, "没有这个轮播 / no such playlist: "+c.Params("id"))
+		}
+		return c.Redirect(itemURL(pl, 0, c.Query("lang")), fiber.StatusFound)
 	}
-	lang := c.Query("lang")
-	return c.Redirect(itemURL(pl, 0, lang), fiber.StatusFound)
 }
 
 func itemURL(pl *dashboards.Playlist, i int, lang string) string {
@@ -265,33 +285,36 @@ func itemURL(pl *dashboards.Playlist, i int, lang string) string {
 	return "/screens/" + url.PathEscape(it.Screen) + "?" + v.Encode()
 }
 
-func (w *Wall) handleIndex(c *fiber.Ctx) error {
-	lang := "zh"
-	if c.Query("lang") == "en" {
-		lang = "en"
+// Index lists the screens and playlists at IndexPath.
+func (w *Wall) Index() fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		lang := "zh"
+		if c.Query("lang") == "en" {
+			lang = "en"
+		}
+		type link struct{ Href, Title, File string }
+		var data struct {
+			Lang, FontCSS, FontFamily, Icon string
+			T                               map[string]string
+			Screens, Playlists              []link
+		}
+		data.Lang, data.T = lang, texts[lang]
+		data.FontCSS, data.FontFamily, data.Icon = assets.FontCSS(), assets.FontFamily, assets.Icon()
+		suffix := ""
+		if lang == "en" {
+			suffix = "?lang=en"
+		}
+		for _, s := range w.cfg.Screens.Screens() {
+			data.Screens = append(data.Screens, link{"/screens/" + url.PathEscape(s.ID) + suffix, s.Title.In(lang), s.File})
+		}
+		for _, p := range w.cfg.Screens.Playlists() {
+			data.Playlists = append(data.Playlists, link{"/playlists/" + url.PathEscape(p.ID) + suffix, p.Title.In(lang), p.File})
+		}
+		var buf bytes.Buffer
+		if err := w.index.Execute(&buf, data); err != nil {
+			return fmt.Errorf("render screen index: %w", err)
+		}
+		c.Type("html", "utf-8")
+		return c.Send(buf.Bytes())
 	}
-	type link struct{ Href, Title, File string }
-	var data struct {
-		Lang, FontCSS, FontFamily string
-		T                         map[string]string
-		Screens, Playlists        []link
-	}
-	data.Lang, data.T = lang, texts[lang]
-	data.FontCSS, data.FontFamily = fontCSS(), fontFamily
-	suffix := ""
-	if lang == "en" {
-		suffix = "?lang=en"
-	}
-	for _, s := range w.cfg.Screens.Screens() {
-		data.Screens = append(data.Screens, link{"/screens/" + s.ID + suffix, s.Title.In(lang), s.File})
-	}
-	for _, p := range w.cfg.Screens.Playlists() {
-		data.Playlists = append(data.Playlists, link{"/playlists/" + p.ID + suffix, p.Title.In(lang), p.File})
-	}
-	var buf bytes.Buffer
-	if err := w.index.Execute(&buf, data); err != nil {
-		return fmt.Errorf("render screen index: %w", err)
-	}
-	c.Type("html", "utf-8")
-	return c.Send(buf.Bytes())
 }

@@ -1,21 +1,21 @@
 package wall
 
 import (
+	"encoding/json"
 	"io"
+	"io/fs"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
-
-	"io/fs"
+	"testing/fstest"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/yiping-ioc/yiping/assets"
-	"github.com/yiping-ioc/yiping/region"
-
 	"github.com/yiping-ioc/yiping/dashboards"
 	"github.com/yiping-ioc/yiping/engine"
+	"github.com/yiping-ioc/yiping/region"
 )
 
 // fakeLive serves fixed results for every period.
@@ -51,12 +51,23 @@ func newApp(t *testing.T, live Live) *fiber.App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := New(Config{Screens: set, Live: live, Sources: func() []string { return []string{"demo-cases", "push"} }})
+	return appOf(t, Config{Screens: set, Live: live, Sources: func() []string { return []string{"demo-cases", "push"} }})
+}
+
+// appOf serves a wall of cfg on its own fiber app, its routes registered
+// as the product registers them.
+func appOf(t *testing.T, cfg Config) *fiber.App {
+	t.Helper()
+	w, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	app := fiber.New()
-	w.Routes(app)
+	app.Get(IndexPath, w.Index())
+	app.Get(w.ScriptPath(), w.Script())
+	app.Get(w.StylePath(), w.Style())
+	app.Get(ScreenPath, w.Screen())
+	app.Get(PlaylistPath, w.Playlist())
 	return app
 }
 
@@ -192,18 +203,26 @@ func TestIndexListsScreens(t *testing.T) {
 func TestMapFeaturesMatchRegionNames(t *testing.T) {
 	// Every county of Gansu must colour a shape on its city's map: the
 	// names in the map files and the division table differ only where
-	// featureAliases says.
+	// feature says.
 	app := newApp(t, sampleLive())
 	_, body := get(t, app, "/screens/overview")
-	m := regexp.MustCompile(`"drill":\{.*?\}\}\}`).FindString(body)
-	if m == "" {
-		t.Fatal("no drill data on the overview map")
+	var m struct {
+		Topic string `json:"topic"`
+		Drill map[string]struct {
+			Map      string            `json:"map"`
+			Topic    string            `json:"topic"`
+			Features map[string]string `json:"features"`
+		} `json:"drill"`
 	}
-	if strings.Count(m, `"map":`) != 14 {
-		t.Errorf("drill maps = %d, want 14 cities", strings.Count(m, `"map":`))
+	widgetConfig(t, body, "map", &m)
+	if len(m.Drill) != 14 {
+		t.Errorf("drill maps = %d, want 14 cities", len(m.Drill))
 	}
-	if !strings.Contains(m, `"620881":"华亭县"`) {
-		t.Error("华亭市 (620881) is not drawn on the 华亭县 shape of the Pingliang map")
+	if m.Topic != "rank:composite:620000:month" || m.Drill["620800"].Topic != "rank:composite:620800:month" {
+		t.Errorf("map topics %q, %q", m.Topic, m.Drill["620800"].Topic)
+	}
+	if f := m.Drill["620800"].Features["620881"]; f != "华亭县" {
+		t.Errorf("华亭市 (620881) is drawn on the shape %q of the Pingliang map, want 华亭县", f)
 	}
 	// And each feature name is in the map file the page loads.
 	names := region.Default()
@@ -221,7 +240,7 @@ func TestMapFeaturesMatchRegionNames(t *testing.T) {
 		}
 		for _, c := range names.Children(city) {
 			n, _ := names.Name(c)
-			if !strings.Contains(string(js), `name:"`+feature(n)+`"`) {
+			if !strings.Contains(string(js), `name:"`+m.Drill[string(city)].Features[string(c)]+`"`) {
 				t.Logf("%s %s has no shape on the %s map", c, n, cn)
 				missing++
 			}
@@ -230,5 +249,61 @@ func TestMapFeaturesMatchRegionNames(t *testing.T) {
 	// 兰州新区 (620171) is a state-level new area without a shape of its own.
 	if missing != 1 {
 		t.Errorf("%d counties without a shape, want 1 (兰州新区)", missing)
+	}
+}
+
+// configOf returns a page's config (the JSON of #wall-config).
+func configOf(t *testing.T, body string) map[string]any {
+	t.Helper()
+	m := regexp.MustCompile(`<script type="application/json" id="wall-config">(.*?)</script>`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no #wall-config in the page")
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal([]byte(m[1]), &cfg); err != nil {
+		t.Fatalf("page config: %v", err)
+	}
+	return cfg
+}
+
+// widgetConfig decodes the cfg of the page's first widget of type typ
+// into v.
+func widgetConfig(t *testing.T, body, typ string, v any) {
+	t.Helper()
+	for _, w := range configOf(t, body)["widgets"].([]any) {
+		w := w.(map[string]any)
+		if w["type"] != typ {
+			continue
+		}
+		b, _ := json.Marshal(w["cfg"])
+		if err := json.Unmarshal(b, v); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Fatalf("no %s widget on the page", typ)
+}
+
+// TestAnyScreenID: no screen id is reserved (the page script and style
+// have paths of their own), so a command center may call a screen
+// "static" or "ranking".
+func TestAnyScreenID(t *testing.T) {
+	files := fstest.MapFS{}
+	for _, id := range []string{"static", "ranking"} {
+		files[id+".yaml"] = &fstest.MapFile{Data: []byte("kind: screen\nid: " + id + "\ntitle: 屏\nregion: \"620000\"\nwidgets:\n  - {type: health, at: [0, 100, 10, 10]}\n")}
+	}
+	set, err := dashboards.LoadFS(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := New(Config{Screens: set, Live: sampleLive()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := appOf(t, Config{Screens: set, Live: sampleLive()})
+	for _, url := range []string{"/screens/static", "/screens/ranking", w.ScriptPath(), w.StylePath()} {
+		if code, body := get(t, app, url); code != 200 {
+			t.Errorf("%s: %d %.200s", url, code, body)
+		}
 	}
 }

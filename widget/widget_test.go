@@ -1,0 +1,128 @@
+package widget
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/yiping-ioc/yiping/engine"
+	"github.com/yiping-ioc/yiping/live"
+	"github.com/yiping-ioc/yiping/region"
+)
+
+// TestKinds: every type has a name of its own and a script that registers
+// the painter of that name.
+func TestKinds(t *testing.T) {
+	seen := map[string]bool{}
+	for _, k := range Kinds() {
+		if seen[k.Name] {
+			t.Errorf("type %s registered twice", k.Name)
+		}
+		seen[k.Name] = true
+		if !strings.Contains(k.Script, `Wall.kind("`+k.Name+`", function (w, wall) {`) {
+			t.Errorf("%s: its script registers no painter %q", k.Name, k.Name)
+		}
+		if got, ok := Lookup(k.Name); !ok || got.Name != k.Name {
+			t.Errorf("Lookup(%s) = %v, %v", k.Name, got.Name, ok)
+		}
+	}
+}
+
+// fakeData serves every value from one rate per region: 90 % in 620100,
+// 50 % elsewhere.
+type fakeData struct{ p *live.Presenter }
+
+func (f fakeData) at() live.Stamp { return f.p.Stamp(1763900000000000000) }
+
+func (f fakeData) result(ind, reg string) engine.Result {
+	n := int64(50)
+	if reg == "620100" {
+		n = 90
+	}
+	return engine.Result{Indicator: ind, Region: reg, Numerator: n, Denominator: 100, Rate: true}
+}
+
+func (f fakeData) Value(ind, reg, period string) live.Value {
+	return f.p.Value(f.result(ind, reg), period, f.at())
+}
+
+func (f fakeData) Ranking(ind, parent, period string) live.Ranking {
+	by := map[string]engine.Result{}
+	scores := map[string]live.Score{}
+	for _, c := range f.p.Regions().Children(region.Code(parent)) {
+		by[string(c)] = f.result(ind, string(c))
+		x := float64(by[string(c)].Numerator)
+		scores[string(c)] = live.Score{Region: string(c), Score: &x, Display: &x, Text: "x", Status: f.p.TierStatus(x)}
+	}
+	if ind == live.Composite {
+		return f.p.RankScores(parent, period, scores, f.at())
+	}
+	return f.p.Rank(ind, parent, period, by, f.at())
+}
+
+func (f fakeData) Series(ind, reg string, days int) Series {
+	s := Series{Dates: make([]string, days), Points: make([]*float64, days)}
+	for i := range s.Dates {
+		s.Dates[i] = "2026-11-" + string(rune('0'+i/10)) + string(rune('0'+i%10))
+	}
+	return s
+}
+
+func (fakeData) Sources() []string { return []string{"demo-cases"} }
+
+// TestRender draws one widget of every type: the first paint comes from
+// the payloads (the value elements carry the server's text and status),
+// and the config a script reads is JSON.
+func TestRender(t *testing.T) {
+	p := live.NewPresenter(nil, nil, nil)
+	specs := map[string]Spec{
+		"tiles":   &Tiles{Indicators: []string{"on_time_rate"}},
+		"map":     &Map{ColorBy: live.Composite, Drill: true},
+		"ranking": &Ranking{Indicators: []string{"on_time_rate"}, Rotate: defaultRotate, Rows: 14},
+		"bar":     &Bar{Indicator: "on_time_rate", Rows: 5},
+		"gauge":   &Gauge{Indicators: []string{"answer_rate"}},
+		"ticker":  &Ticker{Source: SourceTickets, Rows: 20},
+		"health":  &Health{},
+		"trend":   &Trend{Indicator: "on_time_rate", Days: 3},
+	}
+	for _, k := range Kinds() {
+		spec, ok := specs[k.Name]
+		if !ok {
+			t.Errorf("no render test for %s", k.Name)
+			continue
+		}
+		t.Run(k.Name, func(t *testing.T) {
+			pg := NewPage("zh", fakeData{p}, p)
+			v, err := spec.Render(pg, Box{ID: "w0", W: 800, H: 600, Region: "620000", Period: "month"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.HTML == "" {
+				t.Error("no HTML")
+			}
+			b, err := json.Marshal(v.Config)
+			if err != nil || !json.Valid(b) {
+				t.Fatalf("config: %v", err)
+			}
+			switch k.Name {
+			case "tiles":
+				want := `data-indicator="on_time_rate" data-region="620000" data-period="month" data-value="0.5" data-num="50" data-den="100">50.00%<`
+				if !strings.Contains(string(v.HTML), want) || !strings.Contains(string(v.HTML), `class="val s-red"`) {
+					t.Errorf("tile %s, want %s in red", v.HTML, want)
+				}
+			case "map":
+				if len(pg.Scripts()) != 15 || !strings.Contains(string(b), `"topic":"rank:composite:620000:month"`) {
+					t.Errorf("map of Gansu: %d map scripts, config %.200s", len(pg.Scripts()), b)
+				}
+			case "ranking":
+				if !strings.Contains(string(v.HTML), `data-region="620100" data-rank="1"><span class="rk">1</span><span class="nm">兰州市</span>`) {
+					t.Errorf("兰州市 (90 %%) is not first: %.400s", v.HTML)
+				}
+			case "trend":
+				if !strings.Contains(string(b), `"topic":"ind:on_time_rate:620000:day"`) || v.Title != "按时办结率趋势（近3日）" {
+					t.Errorf("trend %q, config %.200s", v.Title, b)
+				}
+			}
+		})
+	}
+}
