@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -33,17 +34,28 @@ func indicatorOf(d indicator.Def) indicatorJSON {
 
 // ruleJSON is the target, floor and weight of an indicator at a level.
 type ruleJSON struct {
-	Target float64 `json:"target"`
-	Floor  float64 `json:"floor"`
-	Weight float64 `json:"weight"`
+	Target     float64 `json:"target"`
+	Floor      float64 `json:"floor"`
+	Weight     float64 `json:"weight"`
+	TargetText string  `json:"target_text"`
+	FloorText  string  `json:"floor_text"`
 }
 
-func (c *Console) ruleOf(level, id string) *ruleJSON {
-	r, ok := c.targets.Rule(level, id)
+func (c *Console) ruleOf(level string, d indicator.Def) *ruleJSON {
+	r, ok := c.targets.Rule(level, d.ID)
 	if !ok {
 		return nil
 	}
-	return &ruleJSON{r.Target, r.Floor, r.Weight}
+	return &ruleJSON{Target: r.Target, Floor: r.Floor, Weight: r.Weight,
+		TargetText: valueText(&r.Target, d.Rate), FloorText: valueText(&r.Floor, d.Rate)}
+}
+
+// targetText shows the target of a rule, or a dash without one.
+func targetText(r *ruleJSON) string {
+	if r == nil {
+		return dash
+	}
+	return r.TargetText
 }
 
 // regionRef names a region.
@@ -89,11 +101,28 @@ func numbersOf(v value) numbers {
 
 func ptr[T any](v T) *T { return &v }
 
+// numberTexts are the value, numerator and denominator as the page shows
+// them (a dash for null).
+type numberTexts struct {
+	ValueText       string `json:"value_text"`
+	NumeratorText   string `json:"numerator_text"`
+	DenominatorText string `json:"denominator_text"`
+}
+
+func textsOf(n numbers, rate bool) numberTexts {
+	return numberTexts{valueText(n.Value, rate), countText(n.Numerator), countText(n.Denominator)}
+}
+
 // change is a comparison (环比 or 同比): the earlier value and the change
 // to the current one, in the indicator's unit (a fraction for rates).
 type change struct {
 	numbers
 	Change *float64 `json:"change"`
+	// Text is the change as shown, ValueText the earlier value as shown,
+	// Tone whether the change is good news (better, worse or flat).
+	Text      string `json:"text"`
+	ValueText string `json:"value_text"`
+	Tone      string `json:"tone"`
 }
 
 // roundChange removes float noise from a difference of two ratios
@@ -101,36 +130,61 @@ type change struct {
 // hundredth of a percentage point, 12 decimals are plenty.
 func roundChange(x float64) float64 { return math.Round(x*1e12) / 1e12 }
 
-func changeOf(now, before value) change {
+func changeOf(now, before value, def indicator.Def, lang string) change {
 	ch := change{numbers: numbersOf(before)}
 	a, okA := now.float()
 	b, okB := before.float()
 	if okA && okB {
 		ch.Change = ptr(roundChange(a - b))
 	}
+	ch.Text = changeText(ch.Change, def.Rate, lang)
+	ch.ValueText = valueText(ch.Value, def.Rate)
+	ch.Tone = toneOf(ch.Change, def.LowerIsBetter)
 	return ch
 }
 
 // unitRow is who a row of a ranking is, and its place.
 type unitRow struct {
 	// Rank is null for a null value (no rank, SPEC.md section 6).
-	Rank   *int   `json:"rank"`
-	Unit   string `json:"unit"`
-	Region string `json:"region"`
-	Dept   string `json:"dept,omitempty"`
-	Name   string `json:"name"`
-	Level  string `json:"level"`
+	Rank     *int   `json:"rank"`
+	RankText string `json:"rank_text"`
+	Unit     string `json:"unit"`
+	Region   string `json:"region"`
+	Dept     string `json:"dept,omitempty"`
+	Name     string `json:"name"`
+	Level    string `json:"level"`
+	// Key names the unit in the page's compare list: "region" or
+	// "region:dept".
+	Key string `json:"key"`
 }
 
 func (c *Console) unitRowOf(u unit, level string) unitRow {
-	return unitRow{Unit: unitCode(u), Region: string(u.region), Dept: u.dept, Name: c.unitName(u), Level: level}
+	return unitRow{RankText: dash, Unit: unitCode(u), Region: string(u.region), Dept: u.dept, Name: c.unitName(u), Level: level, Key: compareKey(u)}
+}
+
+// setRank gives the row its rank; 0 is no rank.
+func (r *unitRow) setRank(rank int) {
+	if rank > 0 {
+		r.Rank = ptr(rank)
+	}
+	r.RankText = rankText(r.Rank)
+}
+
+// compareKey is the inverse of compareUnit's parsing.
+func compareKey(u unit) string {
+	if u.dept != "" {
+		return string(u.region) + ":" + u.dept
+	}
+	return string(u.region)
 }
 
 // row is one unit of a ranking.
 type row struct {
 	unitRow
 	numbers
+	numberTexts
 	Status      scoring.Status `json:"status"`
+	StatusText  string         `json:"status_text"`
 	MoM         change         `json:"mom"`
 	YoY         change         `json:"yoy"`
 	HasChildren bool           `json:"has_children"`
@@ -152,6 +206,11 @@ type rankingJSON struct {
 	// Total is the region itself (the sum of the counts below it).
 	Total row   `json:"total"`
 	Rows  []row `json:"rows"`
+	// AsOfText is as_of as the page shows it; Chart is the ECharts option
+	// of the ranking's bar chart (only in the answers of /api/ranking and
+	// /api/view).
+	AsOfText string          `json:"as_of_text"`
+	Chart    json.RawMessage `json:"chart,omitempty"`
 }
 
 func (c *Console) stamp(t time.Time) string { return t.In(c.loc).Format(time.RFC3339Nano) }
@@ -251,7 +310,7 @@ func (c *Console) unitName(u unit) string {
 	return name
 }
 
-func (c *Console) rowOf(u unit, level string, def indicator.Def, t *triple) row {
+func (c *Console) rowOf(u unit, level string, def indicator.Def, t *triple, lang string) row {
 	k := key{def.ID, u}
 	now := t.now[k]
 	f, ok := now.float()
@@ -259,9 +318,11 @@ func (c *Console) rowOf(u unit, level string, def indicator.Def, t *triple) row 
 		unitRow: c.unitRowOf(u, level),
 		numbers: numbersOf(now),
 		Status:  c.targets.Status(level, def, f, ok),
-		MoM:     changeOf(now, t.mom[k]),
-		YoY:     changeOf(now, t.yoy[k]),
+		MoM:     changeOf(now, t.mom[k], def, lang),
+		YoY:     changeOf(now, t.yoy[k], def, lang),
 	}
+	r.numberTexts = textsOf(r.numbers, def.Rate)
+	r.StatusText = statusText(r.Status, lang)
 	if u.dept == "" {
 		r.HasChildren = len(c.cfg.Regions.Children(u.region)) > 0
 	}
@@ -330,25 +391,24 @@ func (c *Console) ranking(ctx context.Context, v view) (*rankingJSON, error) {
 	out := &rankingJSON{
 		Indicator: indicatorOf(v.def), Period: v.period.String(),
 		AsOf: c.stamp(t.nowAt.at), Live: inst.live, MoMAsOf: c.stamp(t.momAt.at), YoYAsOf: c.stamp(t.yoyAt.at),
-		Region: c.ref(v.region), Level: level, Rule: c.ruleOf(level, v.def.ID),
-		Total: c.rowOf(self, v.region.Level().String(), v.def, &t),
-		Rows:  make([]row, len(rows)),
+		Region: c.ref(v.region), Level: level, Rule: c.ruleOf(level, v.def),
+		Total:    c.rowOf(self, v.region.Level().String(), v.def, &t, v.lang),
+		Rows:     make([]row, len(rows)),
+		AsOfText: stampText(t.nowAt.at, c.loc),
 	}
 	if v.byDept {
 		out.By = "dept"
 	}
 	for i, rr := range rows {
 		u := byCode[rr.Unit]
-		out.Rows[i] = c.rowOf(u, levelOf(u), v.def, &t)
-		if rr.Rank > 0 {
-			out.Rows[i].Rank = ptr(rr.Rank)
-		}
+		out.Rows[i] = c.rowOf(u, levelOf(u), v.def, &t, v.lang)
+		out.Rows[i].setRank(rr.Rank)
 	}
 	return out, nil
 }
 
 func (c *Console) handleRanking(ctx *fiber.Ctx) error {
-	if err := checkParams(ctx, "indicator", "period", "region", "level", "by", "as_of"); err != nil {
+	if err := checkParams(ctx, "indicator", "period", "region", "level", "by", "as_of", "lang"); err != nil {
 		return c.fail(ctx, err)
 	}
 	v, err := c.parseView(ctx, false)
@@ -359,6 +419,9 @@ func (c *Console) handleRanking(ctx *fiber.Ctx) error {
 	if err != nil {
 		return c.fail(ctx, err)
 	}
+	if out.Chart, err = c.rankingChart(out, v.lang); err != nil {
+		return c.fail(ctx, err)
+	}
 	return ctx.JSON(out)
 }
 
@@ -366,20 +429,41 @@ func (c *Console) handleRanking(ctx *fiber.Ctx) error {
 type scoreChange struct {
 	Score  *float64 `json:"score"`
 	Change *float64 `json:"change"`
+	// Text, ValueText and Tone as in change.
+	Text      string `json:"text"`
+	ValueText string `json:"value_text"`
+	Tone      string `json:"tone"`
 }
 
-func scoreChangeOf(now, before *float64) scoreChange {
+func scoreChangeOf(now, before *float64, lang string) scoreChange {
 	sc := scoreChange{Score: before}
 	if now != nil && before != nil {
 		sc.Change = ptr(roundChange(*now - *before))
 	}
+	sc.Text = changeText(sc.Change, false, lang)
+	sc.ValueText = scoreText(before)
+	sc.Tone = toneOf(sc.Change, false)
 	return sc
+}
+
+// compositeView is a composite score with its texts and the colour of
+// its tier.
+type compositeView struct {
+	scoring.Composite
+	ScoreText  string         `json:"score_text"`
+	TierText   string         `json:"tier_text"`
+	TierStatus scoring.Status `json:"tier_status"`
+}
+
+func (c *Console) compositeViewOf(s scoring.Composite, lang string) compositeView {
+	return compositeView{Composite: s, ScoreText: scoreText(s.Score), TierText: tierText(s, lang),
+		TierStatus: tierStatus(s.Tier, c.targets.Tiers())}
 }
 
 // compositeRow is one unit of a composite ranking.
 type compositeRow struct {
 	unitRow
-	scoring.Composite
+	compositeView
 	MoM         scoreChange `json:"mom"`
 	YoY         scoreChange `json:"yoy"`
 	HasChildren bool        `json:"has_children"`
@@ -399,6 +483,9 @@ type compositeJSON struct {
 	Weights map[string]float64 `json:"weights"`
 	Total   compositeRow       `json:"total"`
 	Rows    []compositeRow     `json:"rows"`
+	// AsOfText and Chart as in rankingJSON.
+	AsOfText string          `json:"as_of_text"`
+	Chart    json.RawMessage `json:"chart,omitempty"`
 }
 
 // compositeOf scores one unit from its counts at one instant.
@@ -414,13 +501,13 @@ func (c *Console) compositeOf(level string, u unit, vals values) scoring.Composi
 	return c.targets.Composite(level, in)
 }
 
-func (c *Console) compositeRowOf(u unit, level string, t *triple) compositeRow {
+func (c *Console) compositeRowOf(u unit, level string, t *triple, lang string) compositeRow {
 	now := c.compositeOf(level, u, t.now)
 	r := compositeRow{
-		unitRow:   c.unitRowOf(u, level),
-		Composite: now,
-		MoM:       scoreChangeOf(now.Score, c.compositeOf(level, u, t.mom).Score),
-		YoY:       scoreChangeOf(now.Score, c.compositeOf(level, u, t.yoy).Score),
+		unitRow:       c.unitRowOf(u, level),
+		compositeView: c.compositeViewOf(now, lang),
+		MoM:           scoreChangeOf(now.Score, c.compositeOf(level, u, t.mom).Score, lang),
+		YoY:           scoreChangeOf(now.Score, c.compositeOf(level, u, t.yoy).Score, lang),
 	}
 	if u.dept == "" {
 		r.HasChildren = len(c.cfg.Regions.Children(u.region)) > 0
@@ -443,7 +530,8 @@ func (c *Console) composite(ctx context.Context, v view) (*compositeJSON, error)
 		Period: v.period.String(), AsOf: c.stamp(t.nowAt.at), Live: inst.live,
 		MoMAsOf: c.stamp(t.momAt.at), YoYAsOf: c.stamp(t.yoyAt.at),
 		Region: c.ref(v.region), Level: level, Tiers: c.targets.Tiers(), Weights: map[string]float64{},
-		Total: c.compositeRowOf(self, v.region.Level().String(), &t),
+		Total:    c.compositeRowOf(self, v.region.Level().String(), &t, v.lang),
+		AsOfText: stampText(t.nowAt.at, c.loc),
 	}
 	if v.byDept {
 		out.By = "dept"
@@ -456,7 +544,7 @@ func (c *Console) composite(ctx context.Context, v view) (*compositeJSON, error)
 	rows := make([]compositeRow, len(us))
 	scores := make([]ranking.Score, len(us))
 	for i, u := range us {
-		rows[i] = c.compositeRowOf(u, levelOf(u), &t)
+		rows[i] = c.compositeRowOf(u, levelOf(u), &t, v.lang)
 		scores[i] = ranking.Score{Unit: rows[i].Unit, Null: rows[i].Score == nil}
 		if rows[i].Score != nil {
 			scores[i].Value = *rows[i].Score
@@ -470,15 +558,13 @@ func (c *Console) composite(ctx context.Context, v view) (*compositeJSON, error)
 	out.Rows = make([]compositeRow, len(scores))
 	for i, s := range scores {
 		out.Rows[i] = byUnit[s.Unit]
-		if s.Rank > 0 {
-			out.Rows[i].Rank = ptr(s.Rank)
-		}
+		out.Rows[i].setRank(s.Rank)
 	}
 	return out, nil
 }
 
 func (c *Console) handleComposite(ctx *fiber.Ctx) error {
-	if err := checkParams(ctx, "period", "region", "level", "by", "as_of"); err != nil {
+	if err := checkParams(ctx, "period", "region", "level", "by", "as_of", "lang"); err != nil {
 		return c.fail(ctx, err)
 	}
 	v, err := c.parseViewRest(ctx, view{composite: true})
@@ -489,6 +575,9 @@ func (c *Console) handleComposite(ctx *fiber.Ctx) error {
 	if err != nil {
 		return c.fail(ctx, err)
 	}
+	if out.Chart, err = c.compositeChart(out, v.lang); err != nil {
+		return c.fail(ctx, err)
+	}
 	return ctx.JSON(out)
 }
 
@@ -496,30 +585,34 @@ func (c *Console) handleComposite(ctx *fiber.Ctx) error {
 type unitIndicator struct {
 	Indicator indicatorJSON `json:"indicator"`
 	numbers
-	Status scoring.Status `json:"status"`
-	Rule   *ruleJSON      `json:"rule"`
-	MoM    change         `json:"mom"`
-	YoY    change         `json:"yoy"`
+	numberTexts
+	Status     scoring.Status `json:"status"`
+	StatusText string         `json:"status_text"`
+	Rule       *ruleJSON      `json:"rule"`
+	TargetText string         `json:"target_text"`
+	MoM        change         `json:"mom"`
+	YoY        change         `json:"yoy"`
 }
 
 // unitJSON is the answer of /api/units/{region}.
 type unitJSON struct {
-	Unit         regionRef         `json:"unit"`
-	Dept         string            `json:"dept,omitempty"`
-	Level        string            `json:"level"`
-	Ancestors    []regionRef       `json:"ancestors"`
-	Period       string            `json:"period"`
-	AsOf         string            `json:"as_of"`
-	Live         bool              `json:"live"`
-	MoMAsOf      string            `json:"mom_as_of"`
-	YoYAsOf      string            `json:"yoy_as_of"`
-	Indicators   []unitIndicator   `json:"indicators"`
-	Composite    scoring.Composite `json:"composite"`
-	CompositeMoM scoreChange       `json:"composite_mom"`
-	CompositeYoY scoreChange       `json:"composite_yoy"`
+	Unit         regionRef       `json:"unit"`
+	Dept         string          `json:"dept,omitempty"`
+	Level        string          `json:"level"`
+	Ancestors    []regionRef     `json:"ancestors"`
+	Period       string          `json:"period"`
+	AsOf         string          `json:"as_of"`
+	Live         bool            `json:"live"`
+	MoMAsOf      string          `json:"mom_as_of"`
+	YoYAsOf      string          `json:"yoy_as_of"`
+	Indicators   []unitIndicator `json:"indicators"`
+	Composite    compositeView   `json:"composite"`
+	CompositeMoM scoreChange     `json:"composite_mom"`
+	CompositeYoY scoreChange     `json:"composite_yoy"`
+	AsOfText     string          `json:"as_of_text"`
 }
 
-func (c *Console) unitView(ctx context.Context, code region.Code, dept string, p engine.Period, asOf *time.Time) (*unitJSON, error) {
+func (c *Console) unitView(ctx context.Context, code region.Code, dept string, p engine.Period, asOf *time.Time, lang string) (*unitJSON, error) {
 	u := unit{code, dept}
 	level := code.Level().String()
 	if dept != "" {
@@ -532,26 +625,31 @@ func (c *Console) unitView(ctx context.Context, code region.Code, dept string, p
 	out := &unitJSON{
 		Unit: c.ref(code), Dept: dept, Level: level, Ancestors: c.ancestors(code),
 		Period: p.String(), AsOf: c.stamp(t.nowAt.at), Live: t.nowAt.live,
-		MoMAsOf: c.stamp(t.momAt.at), YoYAsOf: c.stamp(t.yoyAt.at),
+		MoMAsOf: c.stamp(t.momAt.at), YoYAsOf: c.stamp(t.yoyAt.at), AsOfText: stampText(t.nowAt.at, c.loc),
 	}
 	for _, d := range indicator.All() {
 		k := key{d.ID, u}
 		now := t.now[k]
 		f, ok := now.float()
-		out.Indicators = append(out.Indicators, unitIndicator{
+		ui := unitIndicator{
 			Indicator: indicatorOf(d), numbers: numbersOf(now),
-			Status: c.targets.Status(level, d, f, ok), Rule: c.ruleOf(level, d.ID),
-			MoM: changeOf(now, t.mom[k]), YoY: changeOf(now, t.yoy[k]),
-		})
+			Status: c.targets.Status(level, d, f, ok), Rule: c.ruleOf(level, d),
+			MoM: changeOf(now, t.mom[k], d, lang), YoY: changeOf(now, t.yoy[k], d, lang),
+		}
+		ui.numberTexts = textsOf(ui.numbers, d.Rate)
+		ui.StatusText = statusText(ui.Status, lang)
+		ui.TargetText = targetText(ui.Rule)
+		out.Indicators = append(out.Indicators, ui)
 	}
-	out.Composite = c.compositeOf(level, u, t.now)
-	out.CompositeMoM = scoreChangeOf(out.Composite.Score, c.compositeOf(level, u, t.mom).Score)
-	out.CompositeYoY = scoreChangeOf(out.Composite.Score, c.compositeOf(level, u, t.yoy).Score)
+	now := c.compositeOf(level, u, t.now)
+	out.Composite = c.compositeViewOf(now, lang)
+	out.CompositeMoM = scoreChangeOf(now.Score, c.compositeOf(level, u, t.mom).Score, lang)
+	out.CompositeYoY = scoreChangeOf(now.Score, c.compositeOf(level, u, t.yoy).Score, lang)
 	return out, nil
 }
 
 func (c *Console) handleUnit(ctx *fiber.Ctx) error {
-	if err := checkParams(ctx, "period", "dept", "as_of"); err != nil {
+	if err := checkParams(ctx, "period", "dept", "as_of", "lang"); err != nil {
 		return c.fail(ctx, err)
 	}
 	code, err := c.parseRegion("region", ctx.Params("region"))
@@ -570,7 +668,11 @@ func (c *Console) handleUnit(ctx *fiber.Ctx) error {
 	if err != nil {
 		return c.fail(ctx, err)
 	}
-	out, err := c.unitView(ctx.UserContext(), code, dept, p, asOf)
+	lang, err := parseLang(ctx)
+	if err != nil {
+		return c.fail(ctx, err)
+	}
+	out, err := c.unitView(ctx.UserContext(), code, dept, p, asOf, lang)
 	if err != nil {
 		return c.fail(ctx, err)
 	}
@@ -641,7 +743,7 @@ func (c *Console) handleTargets(ctx *fiber.Ctx) error {
 	for _, d := range indicator.All() {
 		ir := indicatorRules{indicatorJSON: indicatorOf(d), Rules: map[string]ruleJSON{}}
 		for _, l := range c.targets.Levels() {
-			if r := c.ruleOf(l, d.ID); r != nil {
+			if r := c.ruleOf(l, d); r != nil {
 				ir.Rules[l] = *r
 			}
 		}

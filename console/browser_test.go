@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -16,14 +17,15 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
 
+	"github.com/yiping-ioc/yiping/assets"
 	"github.com/yiping-ioc/yiping/browsertest"
 	"github.com/yiping-ioc/yiping/region"
-	"github.com/yiping-ioc/yiping/server"
 )
 
-// consoleServer serves the console over the sample the way serve.go
-// mounts it: on the server's fiber app, assets on the same port.
+// consoleServer serves the console over the sample, under the content
+// security policy the product sends (script-src 'self').
 func consoleServer(t testing.TB) (*httptest.Server, *fiber.App) {
 	t.Helper()
 	s := loadSample(t)
@@ -32,11 +34,32 @@ func consoleServer(t testing.TB) (*httptest.Server, *fiber.App) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(server.Config{Logger: quietLogger()}, s.eng)
-	c.Routes(srv.App())
-	hs := httptest.NewServer(srv.Handler())
+	return serve(t, c, "script-src 'self'")
+}
+
+// serve serves the console on a test server the way the product does:
+// the fiber app (immutable strings) behind net/http, the assets on the
+// same port, and, unless csp is empty, that Content-Security-Policy on
+// every answer.
+func serve(t testing.TB, c *Console, csp string) (*httptest.Server, *fiber.App) {
+	t.Helper()
+	app := fiber.New(fiber.Config{DisableStartupMessage: true, Immutable: true})
+	for _, r := range c.Routes() {
+		app.Add(r.Method, r.Path, r.Handler)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(assets.Root, assets.Handler())
+	mux.Handle("/", adaptor.FiberApp(app))
+	h := http.Handler(mux)
+	if csp != "" {
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Security-Policy", csp)
+			mux.ServeHTTP(w, r)
+		})
+	}
+	hs := httptest.NewServer(h)
 	t.Cleanup(hs.Close)
-	return hs, srv.App()
+	return hs, app
 }
 
 // ready waits until the page shows region code and no load is pending.

@@ -20,9 +20,7 @@ func fakeConsole(t *testing.T, live *fakeLive, hist *fakeHistory, now time.Time)
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := fiber.New()
-	c.Routes(app)
-	return app
+	return mount(c)
 }
 
 // TestCompositeFromCounts: a region's values are the engine's sums of
@@ -55,8 +53,8 @@ func TestCompositeFromCounts(t *testing.T) {
 		t.Fatalf("no part %s", id)
 		return nil, nil
 	}
-	av, _ := part(u.Composite, "answer_rate")
-	ov, _ := part(u.Composite, "on_time_rate")
+	av, _ := part(u.Composite.Composite, "answer_rate")
+	ov, _ := part(u.Composite.Composite, "on_time_rate")
 	if av == nil || *av != 0.95 || ov == nil || *ov != 0.89 {
 		t.Fatalf("province values %v %v, want the sums 0.95 and 0.89", deref(av), deref(ov))
 	}

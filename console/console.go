@@ -104,19 +104,53 @@ func New(cfg Config) (*Console, error) {
 	return c, nil
 }
 
-// Routes registers the API (under /api/), the OpenAPI document and the
-// page (/console) on r.
-func (c *Console) Routes(r fiber.Router) {
-	r.Get("/api/openapi.json", c.handleOpenAPI)
-	r.Get("/api/targets", c.handleTargets)
-	r.Get("/api/ranking", c.handleRanking)
-	r.Get("/api/composite", c.handleComposite)
-	r.Get("/api/units/:region", c.handleUnit)
-	r.Get("/api/trend", c.handleTrend)
-	r.Get("/api/regions/:code", c.handleRegion)
-	r.Get("/api/export/ranking.csv", c.handleExportCSV)
-	r.Get("/api/export/ranking.xlsx", c.handleExportXLSX)
-	r.Get("/console", c.handlePage)
-	r.Get("/console/console.js", c.handleScript)
-	r.Get("/console/console.css", c.handleStyle)
+// Route is one endpoint of the console. The application registers every
+// route of the product in one place (app.Add(r.Method, r.Path, r.Handler)).
+type Route struct {
+	Method  string
+	Path    string // in fiber's syntax: /api/units/:region
+	Handler fiber.Handler
+	// Regions are the request parameters that name the regions an answer
+	// covers, for a scope check. A query parameter that is absent means
+	// Config.DefaultRegion; the pages (/console, /api/view) fall back to
+	// it from a bad value too.
+	Regions []RegionParam
+}
+
+// RegionParam is a request parameter that holds a region code.
+type RegionParam struct {
+	In   string // "query" or "path"
+	Name string
+	// List: a comma-separated list of "region" or "region:dept" (the
+	// page's compare list).
+	List bool
+}
+
+// Routes returns the console's routes: the API (under /api/), its OpenAPI
+// description, and the pages under /console with their scripts and style.
+// Every route is documented in openapi.json (a test checks it).
+func (c *Console) Routes() []Route {
+	get := func(path string, h fiber.Handler, regions ...RegionParam) Route {
+		return Route{Method: fiber.MethodGet, Path: path, Handler: h, Regions: regions}
+	}
+	query := RegionParam{In: "query", Name: "region"}
+	compare := RegionParam{In: "query", Name: "compare", List: true}
+	return []Route{
+		get("/api/openapi.json", c.handleOpenAPI),
+		get("/api/targets", c.handleTargets),
+		get("/api/ranking", c.handleRanking, query),
+		get("/api/composite", c.handleComposite, query),
+		get("/api/units/:region", c.handleUnit, RegionParam{In: "path", Name: "region"}),
+		get("/api/trend", c.handleTrend, query),
+		get("/api/regions/:code", c.handleRegion, RegionParam{In: "path", Name: "code"}),
+		get("/api/indicators", c.handleIndicators, query),
+		get("/api/view", c.handleView, query, compare),
+		get("/api/export/ranking.csv", c.handleExportCSV, query),
+		get("/api/export/ranking.xlsx", c.handleExportXLSX, query),
+		get("/console", c.handlePage, query, compare),
+		get("/console/ranking-chart", c.handleRankingChart, query),
+		get("/console/console.js", c.handleStatic("console.js")),
+		get("/console/console.css", c.handleStatic("console.css")),
+		get("/console/ranking-chart.js", c.handleStatic("ranking-chart.js")),
+	}
 }

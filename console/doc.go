@@ -5,7 +5,9 @@
 //
 // # Routes
 //
-// Routes registers, on the fiber router it is given:
+// Routes returns them (method, path, handler, and the parameters that
+// name regions, for the scope check); the application registers every
+// route of the product in one place:
 //
 //	GET /api/ranking               one indicator over the children of a region, the
 //	                               units of one level below it, or its departments
@@ -13,11 +15,33 @@
 //	GET /api/units/:region         one unit (region, or region + dept) across all indicators
 //	GET /api/trend                 one indicator of one unit over time
 //	GET /api/regions/:code         name, level, ancestors (breadcrumb) and children
-//	GET /api/targets            the indicator catalog with the rules of each level
+//	GET /api/targets               the indicator catalog with the rules of each level
+//	GET /api/indicators            live values as they are (compute's JSON), one region
+//	                               (and below), paged with a cursor
+//	GET /api/view                  the page's whole view (what it fetches when it navigates)
 //	GET /api/export/ranking.csv    the ranking view (or the composite view with
 //	GET /api/export/ranking.xlsx   indicator=composite) as a file with Chinese headers
-//	GET /api/openapi.json          the OpenAPI 3.1 description of all of the above
+//	GET /api/openapi.json          the OpenAPI 3.1 description of all of these
 //	GET /console                   the page
+//	GET /console/ranking-chart     a bare go-echarts ranking chart of live values
+//	GET /console/console.js, console.css, ranking-chart.js
+//
+// # The server decides, the browser paints
+//
+// Every rule lives here, in Go: ranking (package ranking), status and
+// tiers (package scoring), number and change formatting, which way a
+// change is good news, the colour of a tier, the compare list's bound.
+// Answers carry the texts they are shown with (value_text, status_text,
+// rank_text, tone …, in the language of lang) and their charts as ECharts
+// options composed with go-echarts (chart). console.js keeps the view's
+// state in the URL, fetches /api/view and paints: echarts.init and
+// setOption, and tables from the rows as they come.
+//
+// The pages hold no inline script, so Content-Security-Policy: script-src
+// 'self' works: data travels in <script type="application/json">
+// elements, encoded by encoding/json (which escapes <, > and &, so no
+// value, say a department code "</script><script>…" from the push
+// intake, can end the element), and code comes from the script URLs.
 //
 // # Time semantics
 //

@@ -53,18 +53,19 @@ func intCell(v *int64) cell {
 
 // csvText renders a cell for CSV: what the page shows, so that a CSV
 // opened in Excel reads like the screen (Excel parses "95.50%" as 0.955).
+// Text is neutralised against formula injection.
 func (c cell) csvText() string {
 	if c.kind == cellText {
-		return c.text
+		return defuse(c.text)
 	}
 	if c.null {
-		return "—"
+		return dash
 	}
 	switch c.kind {
 	case cellInt:
 		return strconv.FormatInt(int64(c.num), 10)
 	case cellPct:
-		return strconv.FormatFloat(c.num*100, 'f', 2, 64) + "%"
+		return percentText(c.num)
 	case cellPP:
 		return signed(c.num*100, 2)
 	case cellDelta:
@@ -73,10 +74,15 @@ func (c cell) csvText() string {
 	return strconv.FormatFloat(c.num, 'f', 2, 64)
 }
 
-func signed(x float64, prec int) string {
-	s := strconv.FormatFloat(x, 'f', prec, 64)
-	if x > 0 || (x == 0 && !strings.HasPrefix(s, "-")) {
-		return "+" + s
+// defuse keeps a text cell from being read as a formula by a spreadsheet
+// (CSV injection, OWASP): a cell that starts with = + - @, a tab or a
+// carriage return gets a leading single quote, which Excel and LibreOffice
+// show as text. Names and department codes come from the platforms and
+// the push intake, so any of them may start so. Number cells are the
+// console's own and stay numbers.
+func defuse(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
 	}
 	return s
 }
@@ -90,8 +96,6 @@ type table struct {
 	// filename parameter, zh for filename* (RFC 5987).
 	name, nameZH string
 }
-
-var statusZH = map[string]string{"green": "达标", "amber": "预警", "red": "落后", "": "—"}
 
 var periodZH = map[string]string{"day": "日", "week": "周", "month": "月", "quarter": "季度", "year": "年"}
 
@@ -130,16 +134,12 @@ func (c *Console) rankingTable(r *rankingJSON) table {
 	line := func(rank string, x row) []cell {
 		return []cell{
 			textCell(rank), textCell(x.Unit), textCell(x.Name), textCell(r.Indicator.Name), textCell(periodZH[r.Period]), textCell(r.AsOf),
-			numCell(valKind, x.Value), intCell(x.Numerator), intCell(x.Denominator), textCell(statusZH[x.Status.String()]), target,
+			numCell(valKind, x.Value), intCell(x.Numerator), intCell(x.Denominator), textCell(statusText(x.Status, "zh")), target,
 			numCell(valKind, x.MoM.Value), numCell(chgKind, x.MoM.Change), numCell(valKind, x.YoY.Value), numCell(chgKind, x.YoY.Change),
 		}
 	}
 	for _, x := range r.Rows {
-		rank := "—"
-		if x.Rank != nil {
-			rank = strconv.Itoa(*x.Rank)
-		}
-		t.rows = append(t.rows, line(rank, x))
+		t.rows = append(t.rows, line(x.RankText, x))
 	}
 	total := line("本级合计", r.Total)
 	total[10] = cell{kind: valKind, null: true} // the units' target is not the region's
@@ -169,7 +169,7 @@ func (c *Console) compositeTable(r *compositeJSON) table {
 	}
 	line := func(rank string, x compositeRow) []cell {
 		cs := []cell{textCell(rank), textCell(x.Unit), textCell(x.Name), textCell(periodZH[r.Period]), textCell(r.AsOf),
-			numCell(cellNum, x.Score), textCell(orDash(x.Tier)), numCell(cellNum, x.MoM.Score), numCell(cellDelta, x.MoM.Change),
+			numCell(cellNum, x.Score), textCell(tierText(x.Composite, "zh")), numCell(cellNum, x.MoM.Score), numCell(cellDelta, x.MoM.Change),
 			numCell(cellNum, x.YoY.Score), numCell(cellDelta, x.YoY.Change)}
 		scores := map[string]*float64{}
 		for _, p := range x.Parts {
@@ -181,21 +181,10 @@ func (c *Console) compositeTable(r *compositeJSON) table {
 		return cs
 	}
 	for _, x := range r.Rows {
-		rank := "—"
-		if x.Rank != nil {
-			rank = strconv.Itoa(*x.Rank)
-		}
-		t.rows = append(t.rows, line(rank, x))
+		t.rows = append(t.rows, line(x.RankText, x))
 	}
 	t.rows = append(t.rows, line("本级合计", r.Total))
 	return t
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "—"
-	}
-	return s
 }
 
 // exportTable computes the view of an export request.

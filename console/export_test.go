@@ -4,12 +4,16 @@ import (
 	"bytes"
 	"encoding/csv"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/xuri/excelize/v2"
+
+	"github.com/yiping-ioc/yiping/engine"
 )
 
 // TestExportCSV: golden file of the sample's ranking export, BOM, CRLF,
@@ -63,12 +67,15 @@ func checkRowsEqualAPI(t *testing.T, a *fiber.App, query string, recs [][]string
 		}
 		for i, x := range r.Rows {
 			rec := recs[i+1]
-			if rec[1] != x.Unit || rec[2] != x.Name || rec[0] != rankText(x.Rank) || !sameNum(rec[5], x.Score, 1, raw) || rec[6] != orDash(x.Tier) {
-				t.Errorf("row %d = %q, API %s %s %v %v %s", i, rec[:7], x.Unit, x.Name, rankText(x.Rank), deref(x.Score), x.Tier)
+			if rec[1] != x.Unit || rec[2] != x.Name || rec[0] != rankOrDash(x.Rank) || !sameNum(rec[5], x.Score, 1, raw) || rec[6] != tierOrDash(x.Tier) {
+				t.Errorf("row %d = %q, API %s %s %v %v %s", i, rec[:7], x.Unit, x.Name, rankOrDash(x.Rank), deref(x.Score), x.Tier)
 			}
 		}
 		return
 	}
+	// The status words of the export, written out here rather than taken
+	// from the code under test.
+	wantStatusZH := map[string]string{"green": "达标", "amber": "预警", "red": "落后", "": "—"}
 	var r rankingJSON
 	getJSON(t, a, "/api/ranking?"+query, &r)
 	wantHead := []string{"排名", "地区代码", "地区", "指标", "周期", "截至", "值", "分子", "分母", "状态", "目标值"}
@@ -83,19 +90,26 @@ func checkRowsEqualAPI(t *testing.T, a *fiber.App, query string, recs [][]string
 	}
 	for i, x := range append(r.Rows, r.Total) {
 		rec := recs[i+1]
-		rank := rankText(x.Rank)
+		rank := rankOrDash(x.Rank)
 		if i == len(r.Rows) {
 			rank = "本级合计"
 		}
 		if rec[0] != rank || rec[1] != x.Unit || rec[2] != x.Name || rec[3] != r.Indicator.Name ||
 			!sameInt(rec[7], x.Numerator) || !sameInt(rec[8], x.Denominator) || !sameValue(rec[6], x.Value, r.Indicator.Rate, raw) ||
-			rec[9] != statusZH[x.Status.String()] {
+			rec[9] != wantStatusZH[x.Status.String()] {
 			t.Errorf("row %d = %q, API %+v", i, rec, x)
 		}
 	}
 }
 
-func rankText(r *int) string {
+func tierOrDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+func rankOrDash(r *int) string {
 	if r == nil {
 		return "—"
 	}
@@ -183,4 +197,84 @@ func readXLSX(t testing.TB, b []byte) [][]string {
 		}
 	}
 	return rows
+}
+
+// TestDefuse: text that a spreadsheet would read as a formula gets a
+// leading quote; anything else is left alone.
+func TestDefuse(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`=HYPERLINK("http://evil","x")`, `'=HYPERLINK("http://evil","x")`},
+		{"+1+1", "'+1+1"},
+		{"-2+3", "'-2+3"},
+		{"@SUM(A1)", "'@SUM(A1)"},
+		{"\tx", "'\tx"},
+		{"\rx", "'\rx"},
+		{"民政厅", "民政厅"},
+		{"620100", "620100"},
+		{"a=b", "a=b"},
+		{"", ""},
+		{"—", "—"},
+	} {
+		if got := defuse(tc.in); got != tc.want {
+			t.Errorf("defuse(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestExportCSVDefusesFormulas: department codes that start like a
+// formula (they come from the platforms and the push intake) are written
+// to the CSV export as text, while numbers stay numbers; the XLSX export
+// writes them as text cells as they are.
+func TestExportCSVDefusesFormulas(t *testing.T) {
+	loc := shanghai(t)
+	now := time.Date(2026, 10, 9, 12, 0, 0, 0, loc)
+	hostile := []string{`=HYPERLINK("http://evil","x")`, "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd"}
+	live := &fakeLive{now: now.UnixNano(), rs: []engine.Result{rateResult("on_time_rate", "620000", 9, 10)}}
+	for i, d := range hostile {
+		r := rateResult("on_time_rate", "620000", int64(i), 10)
+		r.Dept = d
+		live.rs = append(live.rs, r)
+	}
+	app := fakeConsole(t, live, &fakeHistory{}, now)
+	q := "indicator=on_time_rate&region=620000&by=dept"
+	code, b, _ := get(t, app, "/api/export/ranking.csv?"+q)
+	if code != 200 {
+		t.Fatalf("%d %s", code, b)
+	}
+	recs, err := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\uFEFF")))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, rec := range recs[1 : len(recs)-1] {
+		code, name := rec[1], rec[2]
+		if !strings.HasPrefix(code, "'") || name != code {
+			t.Errorf("department cells %q, %q: want a leading quote", code, name)
+		}
+		seen[strings.TrimPrefix(code, "'")] = true
+		if _, err := strconv.ParseFloat(strings.TrimSuffix(rec[6], "%"), 64); err != nil {
+			t.Errorf("value %q is no longer a number", rec[6])
+		}
+	}
+	for _, d := range hostile {
+		// encoding/csv's CRLF mode drops a carriage return inside a field.
+		if d = strings.ReplaceAll(d, "\r", ""); !seen[d] {
+			t.Errorf("department %q missing from the export", d)
+		}
+	}
+	code, b, _ = get(t, app, "/api/export/ranking.xlsx?"+q)
+	if code != 200 {
+		t.Fatalf("%d %s", code, b)
+	}
+	rows := readXLSX(t, b)
+	var cells []string
+	for _, r := range rows[1 : len(rows)-1] {
+		cells = append(cells, r[1])
+	}
+	slices.Sort(cells)
+	want := slices.Clone(hostile)
+	slices.Sort(want)
+	if !slices.Equal(cells, want) {
+		t.Errorf("XLSX department cells %q, want %q as they are", cells, want)
+	}
 }

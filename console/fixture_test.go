@@ -41,10 +41,10 @@ func shanghai(t testing.TB) *time.Location {
 }
 
 // sampleAsOf is the instant of the sample's reference results
-// (testdata/sample/README.md).
+// (cli/testdata/sample/README.md).
 func sampleAsOf(loc *time.Location) time.Time { return time.Date(2026, 10, 9, 12, 0, 0, 0, loc) }
 
-// sample is the platform export of testdata/sample loaded into an engine
+// sample is the platform export of cli/testdata/sample loaded into an engine
 // whose clock is at sampleAsOf, and an embedded history store holding the
 // engine's values (Evaluate, i.e. a replay) at the instants the console
 // reads: the as-of instant, its previous period and last year for day,
@@ -101,7 +101,7 @@ func buildSample() (*sample, error) {
 		return nil, err
 	}
 	report := func(*ingest.BadRow) {}
-	if _, err := ingest.ReadDir(ctx, filepath.Join("..", "testdata", "sample"), func() *record.Parser { return record.NewParser(loc) }, eng, report); err != nil {
+	if _, err := ingest.ReadDir(ctx, filepath.Join("..", "cli", "testdata", "sample"), func() *record.Parser { return record.NewParser(loc) }, eng, report); err != nil {
 		return nil, err
 	}
 	sampleDir, err = os.MkdirTemp("", "console-sample-")
@@ -172,9 +172,17 @@ func (s *sample) console(t testing.TB) (*Console, *fiber.App) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, mount(c)
+}
+
+// mount builds a fiber app serving every route the console exports, the
+// way the application registers them.
+func mount(c *Console) *fiber.App {
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
-	c.Routes(app)
-	return c, app
+	for _, r := range c.Routes() {
+		app.Add(r.Method, r.Path, r.Handler)
+	}
+	return app
 }
 
 // get calls the app and returns the status and body.

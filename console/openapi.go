@@ -6,8 +6,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 )
 
-// openapiJSON documents every /api route Routes registers; a test fails
-// when a route is missing from it.
+// openapiJSON documents every route Routes returns (the API and the
+// pages); a test fails when a route is missing from it.
 //
 //go:embed openapi.json
 var openapiJSON []byte

@@ -5,18 +5,17 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/gofiber/fiber/v2"
 )
 
-// TestOpenAPICoversRoutes walks the routes Routes registers under /api/
-// and fails for any the OpenAPI document lacks (and for documented paths
-// that no route serves), then checks the document's structure: every
-// operation has responses including 200, every path parameter is declared,
-// and every $ref resolves.
+// TestOpenAPICoversRoutes walks every route the console exports (Routes:
+// the API, the pages and their files) and fails for any the OpenAPI
+// document lacks (and for documented paths that no route serves), then
+// checks the document's structure: every operation has responses
+// including 200, every path parameter is declared, every parameter of a
+// route that names a region is documented, and every $ref resolves.
 func TestOpenAPICoversRoutes(t *testing.T) {
 	s := loadSample(t)
-	_, app := s.console(t)
+	c, app := s.console(t)
 	code, b, _ := get(t, app, "/api/openapi.json")
 	if code != 200 {
 		t.Fatalf("status %d", code)
@@ -37,18 +36,17 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	}
 	param := regexp.MustCompile(`:([A-Za-z_]+)`)
 	served := map[string]bool{}
-	for _, r := range app.GetRoutes(true) {
-		if !strings.HasPrefix(r.Path, "/api/") || r.Method == fiber.MethodHead {
-			continue
-		}
+	regionParams := map[string][]RegionParam{}
+	for _, r := range c.Routes() {
 		p := param.ReplaceAllString(r.Path, "{$1}")
 		served[p+" "+strings.ToLower(r.Method)] = true
+		regionParams[p+" "+strings.ToLower(r.Method)] = r.Regions
 		if _, ok := doc.Paths[p][strings.ToLower(r.Method)]; !ok {
 			t.Errorf("route %s %s is not in openapi.json", r.Method, p)
 		}
 	}
-	if len(served) < 8 {
-		t.Errorf("only %d API routes registered", len(served))
+	if len(served) < 16 {
+		t.Errorf("only %d routes exported", len(served))
 	}
 	for path, ops := range doc.Paths {
 		for method, raw := range ops {
@@ -67,6 +65,15 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 			}
 			if op.OperationID == "" || op.Summary == "" || op.Responses["200"] == nil {
 				t.Errorf("%s %s: needs operationId, summary and a 200 response", method, path)
+			}
+			for _, rp := range regionParams[path+" "+method] {
+				found := false
+				for _, p := range op.Parameters {
+					found = found || (p.Name == rp.Name && p.In == rp.In)
+				}
+				if !found {
+					t.Errorf("%s %s: region parameter %s (in %s) not documented", method, path, rp.Name, rp.In)
+				}
 			}
 			for _, m := range regexp.MustCompile(`\{(\w+)\}`).FindAllStringSubmatch(path, -1) {
 				found := false

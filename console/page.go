@@ -7,45 +7,61 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
-	"math"
+	"net/url"
 	"strings"
 	"time"
 
-	"github.com/go-echarts/go-echarts/v2/charts"
-	"github.com/go-echarts/go-echarts/v2/opts"
-	"github.com/go-echarts/go-echarts/v2/render"
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/yiping-ioc/yiping/assets"
 	"github.com/yiping-ioc/yiping/engine"
 	"github.com/yiping-ioc/yiping/indicator"
 	"github.com/yiping-ioc/yiping/region"
-	"github.com/yiping-ioc/yiping/scoring"
 )
 
-//go:embed static/page.html static/console.js static/console.css
+//go:embed static
 var static embed.FS
 
-// pageAssets are the page template and its script and style, parsed once.
+// staticFile is a script or style the pages load.
+type staticFile struct {
+	body []byte
+	etag string
+	typ  string
+}
+
+// pageAssets are the page templates and the files they load, read once.
 type pageAssets struct {
-	tpl     *template.Template
-	js, css []byte
-	jsETag  string
-	cssETag string
+	tpl, chartTpl *template.Template
+	files         map[string]staticFile // by name under /console/
 }
 
 func loadPageAssets() (*pageAssets, error) {
-	html, err := static.ReadFile("static/page.html")
-	if err != nil {
+	pa := &pageAssets{files: map[string]staticFile{}}
+	var err error
+	if pa.tpl, err = template.ParseFS(static, "static/page.html"); err != nil {
 		return nil, fmt.Errorf("console: page template: %w", err)
 	}
-	tpl, err := template.New("page").Parse(string(html))
-	if err != nil {
-		return nil, fmt.Errorf("console: page template: %w", err)
+	if pa.chartTpl, err = template.ParseFS(static, "static/ranking-chart.html"); err != nil {
+		return nil, fmt.Errorf("console: ranking chart template: %w", err)
 	}
-	js, _ := static.ReadFile("static/console.js")
-	css, _ := static.ReadFile("static/console.css")
-	return &pageAssets{tpl: tpl, js: js, css: css, jsETag: etag(js), cssETag: etag(css)}, nil
+	for name, typ := range map[string]string{
+		"console.js":       "text/javascript; charset=utf-8",
+		"console.css":      "text/css; charset=utf-8",
+		"ranking-chart.js": "text/javascript; charset=utf-8",
+	} {
+		b, err := static.ReadFile("static/" + name)
+		if err != nil {
+			return nil, fmt.Errorf("console: %w", err)
+		}
+		pa.files[name] = staticFile{body: b, etag: etag(b), typ: typ}
+	}
+	return pa, nil
+}
+
+// url is the address of a static file, versioned by its content so that
+// a new build is never served from a stale cache.
+func (pa *pageAssets) url(name string) string {
+	return "/console/" + name + "?v=" + strings.Trim(pa.files[name].etag, `"`)
 }
 
 func etag(b []byte) string {
@@ -57,22 +73,18 @@ func etag(b []byte) string {
 	return fmt.Sprintf(`"%x"`, h)
 }
 
-func (c *Console) serveStatic(ctx *fiber.Ctx, body []byte, tag, typ string) error {
-	ctx.Set(fiber.HeaderETag, tag)
-	ctx.Set(fiber.HeaderCacheControl, "no-cache")
-	if ctx.Get(fiber.HeaderIfNoneMatch) == tag {
-		return ctx.SendStatus(fiber.StatusNotModified)
+// handleStatic serves one static file, with its ETag for revalidation.
+func (c *Console) handleStatic(name string) fiber.Handler {
+	f := c.page.files[name]
+	return func(ctx *fiber.Ctx) error {
+		ctx.Set(fiber.HeaderETag, f.etag)
+		ctx.Set(fiber.HeaderCacheControl, "no-cache")
+		if ctx.Get(fiber.HeaderIfNoneMatch) == f.etag {
+			return ctx.SendStatus(fiber.StatusNotModified)
+		}
+		ctx.Set(fiber.HeaderContentType, f.typ)
+		return ctx.Send(f.body)
 	}
-	ctx.Set(fiber.HeaderContentType, typ)
-	return ctx.Send(body)
-}
-
-func (c *Console) handleScript(ctx *fiber.Ctx) error {
-	return c.serveStatic(ctx, c.page.js, c.page.jsETag, "text/javascript; charset=utf-8")
-}
-
-func (c *Console) handleStyle(ctx *fiber.Ctx) error {
-	return c.serveStatic(ctx, c.page.css, c.page.cssETag, "text/css; charset=utf-8")
 }
 
 // pageState is the whole state of the page, as in its URL.
@@ -87,8 +99,17 @@ type pageState struct {
 	Lang      string   `json:"lang"`
 }
 
-// pageData is what the page starts from: the same JSON the API answers,
-// so the script renders the first view and every later one alike.
+// stateKeys are the query parameters of the page and of /api/view.
+var stateKeys = []string{"indicator", "period", "as_of", "region", "level", "by", "compare", "lang"}
+
+// maxCompare is how many units the compare table holds; ticking one more
+// drops the oldest.
+const maxCompare = 4
+
+// pageData is the page's whole view: the page starts from it and /api/view
+// answers it, so the script paints the first view and every later one
+// alike. Every number in it that the page shows comes with its text, and
+// every chart as an ECharts option.
 type pageData struct {
 	State     pageState      `json:"state"`
 	Ranking   *rankingJSON   `json:"ranking,omitempty"`
@@ -98,39 +119,73 @@ type pageData struct {
 	Trend     *trendJSON     `json:"trend,omitempty"`
 	Compare   []*unitJSON    `json:"compare"`
 	Error     string         `json:"error,omitempty"`
+	// Levels are the options of the level control (the levels below the
+	// region), disabled when ranking departments. AsOfDate is the date
+	// control's value ("" for live or an as_of with a clock time).
+	Levels         []option `json:"levels"`
+	LevelsDisabled bool     `json:"levels_disabled"`
+	AsOfDate       string   `json:"as_of_date"`
+	Links          links    `json:"links"`
+}
+
+// links are the URLs of the view: the page itself (what the address bar
+// shows), its exports, and the page in the other language.
+type links struct {
+	Self string `json:"self"`
+	CSV  string `json:"csv"`
+	XLSX string `json:"xlsx"`
+	Lang string `json:"lang"`
 }
 
 type option struct {
-	Value, Label string
-	Selected     bool
+	Value    string `json:"value"`
+	Label    string `json:"label"`
+	Selected bool   `json:"selected"`
 }
 
-// handlePage renders the console at the state of its URL. A bad parameter
-// does not fail the page: it falls back to the default and says so.
-func (c *Console) handlePage(ctx *fiber.Ctx) error {
+// readState reads the page's state from its query. The strings are
+// copied: they outlive the request's buffers (see parseRegion).
+func readState(ctx *fiber.Ctx, defaultRegion string) pageState {
+	q := func(k, def string) string { return strings.Clone(ctx.Query(k, def)) }
 	st := pageState{
-		Indicator: ctx.Query("indicator", "on_time_rate"), Period: ctx.Query("period", "month"),
-		AsOf: ctx.Query("as_of"), Region: ctx.Query("region", c.cfg.DefaultRegion), Level: ctx.Query("level"),
-		By: ctx.Query("by"), Lang: ctx.Query("lang", "zh"),
+		Indicator: q("indicator", "on_time_rate"), Period: q("period", "month"), AsOf: q("as_of", ""),
+		Region: q("region", defaultRegion), Level: q("level", ""), By: q("by", ""), Lang: q("lang", "zh"),
+		Compare: []string{},
 	}
 	if st.Lang != "en" {
 		st.Lang = "zh"
 	}
-	for _, s := range strings.Split(ctx.Query("compare"), ",") {
-		if s != "" && len(st.Compare) < 4 {
+	for _, s := range strings.Split(q("compare", ""), ",") {
+		if s != "" {
 			st.Compare = append(st.Compare, s)
 		}
 	}
-	data, err := c.pageData(ctx, &st)
+	st.Compare = st.Compare[max(0, len(st.Compare)-maxCompare):]
+	return st
+}
+
+// handlePage renders the console at the state of its URL. A bad parameter
+// does not fail the page: it falls back to the default and says so.
+//
+// The page holds no inline script (CSP script-src 'self'): its data and
+// words travel as <script type="application/json"> elements, encoded by
+// encoding/json (which escapes <, > and &, so that no value can close the
+// element), and its code comes from console.js.
+func (c *Console) handlePage(ctx *fiber.Ctx) error {
+	st := readState(ctx, c.cfg.DefaultRegion)
+	data, err := c.pageData(ctx.UserContext(), &st)
 	if err != nil {
 		return c.fail(ctx, err)
 	}
 	blob, err := json.Marshal(data)
 	if err != nil {
-		return c.fail(ctx, err)
+		return c.fail(ctx, fmt.Errorf("console: page data: %w", err))
 	}
 	t := dict[st.Lang]
-	bar, line := c.charts(data, st.Lang)
+	dictJSON, err := json.Marshal(t)
+	if err != nil {
+		return c.fail(ctx, fmt.Errorf("console: page words: %w", err))
+	}
 	var inds []option
 	for _, d := range indicator.All() {
 		label := d.Name
@@ -144,25 +199,15 @@ func (c *Console) handlePage(ctx *fiber.Ctx) error {
 	for _, p := range engine.AllPeriods {
 		periods = append(periods, option{p.String(), t["period_"+p.String()], p.String() == st.Period})
 	}
-	var levels []option
-	for _, l := range []string{"", "city", "county", "township"} {
-		if l != "" && levelNames[l] <= region.Code(st.Region).Level() {
-			continue
-		}
-		levels = append(levels, option{l, t["level_"+l], l == st.Level})
-	}
 	bys := []option{{"", t["by_region"], st.By != "dept"}, {"dept", t["by_dept"], st.By == "dept"}}
-	dictJSON, _ := json.Marshal(t)
 	var buf bytes.Buffer
 	err = c.page.tpl.Execute(&buf, map[string]any{
-		"Lang": st.Lang, "T": t, "State": st,
-		"Indicators": inds, "Periods": periods, "Levels": levels, "Bys": bys,
+		"Lang": st.Lang, "T": t, "State": st, "View": data,
+		"Indicators": inds, "Periods": periods, "Bys": bys,
 		"ECharts": assets.ECharts(), "FontCSS": assets.FontCSS(), "FontFamily": template.CSS(assets.FontFamily),
-		"BarElement": template.HTML(bar.Element), "BarScript": template.HTML(bar.Script),
-		"LineElement": template.HTML(line.Element), "LineScript": template.HTML(line.Script),
-		"Data": template.JS(blob), "Dict": template.JS(dictJSON), "Error": data.Error,
-		"JS":  "/console/console.js?v=" + strings.Trim(c.page.jsETag, `"`),
-		"CSS": "/console/console.css?v=" + strings.Trim(c.page.cssETag, `"`),
+		"Icon": assets.Icon(),
+		"Data": jsonScript(blob), "Dict": jsonScript(dictJSON),
+		"JS": c.page.url("console.js"), "CSS": c.page.url("console.css"),
 	})
 	if err != nil {
 		return c.fail(ctx, fmt.Errorf("console: render page: %w", err))
@@ -172,11 +217,25 @@ func (c *Console) handlePage(ctx *fiber.Ctx) error {
 	return ctx.Send(buf.Bytes())
 }
 
-// pageData computes the first view; a bad parameter is replaced by its
-// default and reported in Error.
-func (c *Console) pageData(fctx *fiber.Ctx, st *pageState) (*pageData, error) {
-	ctx := fctx.UserContext()
-	data := &pageData{}
+// handleView answers the page's whole view as JSON: what the page fetches
+// when it navigates. Like the page, it falls back from a bad value and
+// says so in error; an unknown parameter is a 400.
+func (c *Console) handleView(ctx *fiber.Ctx) error {
+	if err := checkParams(ctx, stateKeys...); err != nil {
+		return c.fail(ctx, err)
+	}
+	st := readState(ctx, c.cfg.DefaultRegion)
+	data, err := c.pageData(ctx.UserContext(), &st)
+	if err != nil {
+		return c.fail(ctx, err)
+	}
+	return ctx.JSON(data)
+}
+
+// pageData computes a view; a bad parameter is replaced by its default
+// and reported in Error.
+func (c *Console) pageData(ctx context.Context, st *pageState) (*pageData, error) {
+	data := &pageData{Compare: []*unitJSON{}}
 	var problems []string
 	def, ok := indicator.Lookup(st.Indicator)
 	composite := st.Indicator == compositeID
@@ -195,7 +254,7 @@ func (c *Console) pageData(fctx *fiber.Ctx, st *pageState) (*pageData, error) {
 		code = region.Code(c.cfg.DefaultRegion)
 		st.Region = string(code)
 	}
-	v := view{def: def, composite: composite, period: p, region: code}
+	v := view{def: def, composite: composite, period: p, region: code, lang: st.Lang}
 	switch st.By {
 	case "dept":
 		v.byDept = true
@@ -213,9 +272,12 @@ func (c *Console) pageData(fctx *fiber.Ctx, st *pageState) (*pageData, error) {
 		st.Level = ""
 	}
 	if st.AsOf != "" {
-		t, err := parseAsOf(st.AsOf, c.loc)
-		if err != nil || t.After(c.cfg.Now().AddDate(0, 0, 1)) {
-			problems = append(problems, badParam("as_of", "时间 %q 无效", "invalid time %q", st.AsOf).Error())
+		t, err := c.parseTimeParam("as_of", st.AsOf)
+		if err == nil && t.After(c.cfg.Now().AddDate(0, 0, 1)) {
+			err = badParam("as_of", "时间 %q 在未来", "%q is in the future", st.AsOf)
+		}
+		if err != nil {
+			problems = append(problems, err.Error())
 			st.AsOf = ""
 		} else {
 			v.asOf = &t
@@ -225,14 +287,22 @@ func (c *Console) pageData(fctx *fiber.Ctx, st *pageState) (*pageData, error) {
 		if data.Composite, err = c.composite(ctx, v); err != nil {
 			return nil, err
 		}
-	} else if data.Ranking, err = c.ranking(ctx, v); err != nil {
-		return nil, err
+		if data.Composite.Chart, err = c.compositeChart(data.Composite, st.Lang); err != nil {
+			return nil, err
+		}
+	} else {
+		if data.Ranking, err = c.ranking(ctx, v); err != nil {
+			return nil, err
+		}
+		if data.Ranking.Chart, err = c.rankingChart(data.Ranking, st.Lang); err != nil {
+			return nil, err
+		}
 	}
 	data.Region = regionJSON{regionRef: c.ref(code), Ancestors: c.ancestors(code), Children: []regionRef{}}
 	for _, k := range c.cfg.Regions.Children(code) {
 		data.Region.Children = append(data.Region.Children, c.ref(k))
 	}
-	if data.Unit, err = c.unitView(ctx, code, "", p, v.asOf); err != nil {
+	if data.Unit, err = c.unitView(ctx, code, "", p, v.asOf, st.Lang); err != nil {
 		return nil, err
 	}
 	if !composite {
@@ -243,10 +313,13 @@ func (c *Console) pageData(fctx *fiber.Ctx, st *pageState) (*pageData, error) {
 		if data.Trend, err = c.trend(ctx, def, code, "", p, periodStart(defaultSpan(p, to, c.loc), p, c.loc), to, "period"); err != nil {
 			return nil, err
 		}
+		if data.Trend.Chart, err = c.trendChart(data.Trend, st.Lang); err != nil {
+			return nil, err
+		}
 	}
-	var keep []string
+	keep := []string{}
 	for _, s := range st.Compare {
-		u, err := c.compareUnit(ctx, s, p, v.asOf)
+		u, err := c.compareUnit(ctx, s, p, v.asOf, st.Lang)
 		if err != nil {
 			problems = append(problems, err.Error())
 			continue
@@ -255,17 +328,62 @@ func (c *Console) pageData(fctx *fiber.Ctx, st *pageState) (*pageData, error) {
 		data.Compare = append(data.Compare, u)
 	}
 	st.Compare = keep
-	if st.Compare == nil {
-		st.Compare = []string{}
-	}
 	data.State = *st
 	data.Error = strings.Join(problems, "; ")
+	data.Levels = c.levelOptions(code, st.Level, st.Lang)
+	data.LevelsDisabled = v.byDept
+	if len(st.AsOf) == len("2006-01-02") {
+		data.AsOfDate = st.AsOf
+	}
+	data.Links = linksOf(*st)
 	return data, nil
+}
+
+// levelOptions are the choices of units to rank below a region: its
+// direct subordinates, or every unit of one level below it.
+func (c *Console) levelOptions(code region.Code, selected, lang string) []option {
+	t := dict[lang]
+	var out []option
+	for _, l := range []string{"", "city", "county", "township"} {
+		if l != "" && levelNames[l] <= code.Level() {
+			continue
+		}
+		out = append(out, option{l, t["level_"+l], l == selected})
+	}
+	return out
+}
+
+// linksOf builds the URLs of a view; empty parameters are left out.
+func linksOf(st pageState) links {
+	q := func(lang string, keys ...string) string {
+		all := map[string]string{
+			"indicator": st.Indicator, "period": st.Period, "as_of": st.AsOf, "region": st.Region,
+			"level": st.Level, "by": st.By, "compare": strings.Join(st.Compare, ","), "lang": lang,
+		}
+		vs := url.Values{}
+		for _, k := range keys {
+			if all[k] != "" {
+				vs.Set(k, all[k])
+			}
+		}
+		return vs.Encode()
+	}
+	lang, other := "", "en"
+	if st.Lang == "en" {
+		lang, other = "en", ""
+	}
+	view := []string{"indicator", "period", "region", "level", "by", "as_of"}
+	return links{
+		Self: "/console?" + q(lang, stateKeys...),
+		CSV:  "/api/export/ranking.csv?" + q("", view...),
+		XLSX: "/api/export/ranking.xlsx?" + q("", view...),
+		Lang: "/console?" + q(other, stateKeys...),
+	}
 }
 
 // compareUnit reads one unit of the compare list: "region" or
 // "region:dept".
-func (c *Console) compareUnit(ctx context.Context, s string, p engine.Period, asOf *time.Time) (*unitJSON, error) {
+func (c *Console) compareUnit(ctx context.Context, s string, p engine.Period, asOf *time.Time, lang string) (*unitJSON, error) {
 	code, dept, _ := strings.Cut(s, ":")
 	rc, err := c.parseRegion("compare", code)
 	if err != nil {
@@ -274,117 +392,17 @@ func (c *Console) compareUnit(ctx context.Context, s string, p engine.Period, as
 	if err := checkDept(dept); err != nil {
 		return nil, err
 	}
-	return c.unitView(ctx, rc, dept, p, asOf)
+	return c.unitView(ctx, rc, dept, p, asOf, lang)
 }
+
+// jsonScript marks the output of encoding/json as the content of a
+// <script type="application/json"> element. It is safe there because
+// json.Marshal escapes <, > and & (and U+2028, U+2029): no value, however
+// hostile (a department code "</script><script>…"), can end the element.
+// Everything else must go through html/template's own escaping.
+func jsonScript(b []byte) template.JS { return template.JS(b) }
 
 func mustLookup(id string) indicator.Def {
 	d, _ := indicator.Lookup(id)
 	return d
-}
-
-// Status colours: readable on the dark desk theme and distinct for the
-// common red–green colour blindness by lightness as well as hue.
-var statusColors = map[string]string{"green": "#22c55e", "amber": "#f59e0b", "red": "#ef4444", "": "#64748b"}
-
-// charts builds the go-echarts ranking bar chart (one colour per status)
-// and trend line chart of the first view; the script updates them with
-// setOption on every later view.
-func (c *Console) charts(d *pageData, lang string) (bar, line render.ChartSnippet) {
-	t := dict[lang]
-	init := func(id, height string) opts.Initialization {
-		return opts.Initialization{ChartID: id, AssetsHost: assets.GoEChartsHost(), Theme: "dark", Width: "100%", Height: height, BackgroundColor: "transparent"}
-	}
-	b := charts.NewBar()
-	b.SetGlobalOptions(
-		charts.WithInitializationOpts(init("rankchart", "360px")),
-		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
-		charts.WithGridOpts(opts.Grid{Left: "56", Right: "16", Top: "24", Bottom: "64"}),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
-		charts.WithXAxisOpts(opts.XAxis{AxisLabel: &opts.AxisLabel{Rotate: 40, Interval: "auto"}}),
-	)
-	var names []string
-	var data []opts.BarData
-	name := t["composite"]
-	switch {
-	case d.Ranking != nil:
-		name = d.Ranking.Indicator.Name
-		if lang == "en" {
-			name = d.Ranking.Indicator.NameEN
-		}
-		for _, r := range d.Ranking.Rows {
-			names = append(names, r.Name)
-			bd := opts.BarData{Name: r.Name, Value: "-", ItemStyle: &opts.ItemStyle{Color: statusColors[r.Status.String()]}}
-			if r.Value != nil {
-				bd.Value = chartValue(*r.Value, d.Ranking.Indicator.Rate)
-			}
-			data = append(data, bd)
-		}
-	case d.Composite != nil:
-		for _, r := range d.Composite.Rows {
-			names = append(names, r.Name)
-			bd := opts.BarData{Name: r.Name, Value: "-", ItemStyle: &opts.ItemStyle{Color: tierColor(r.Tier, d.Composite.Tiers)}}
-			if r.Score != nil {
-				bd.Value = math.Round(*r.Score*100) / 100
-			}
-			data = append(data, bd)
-		}
-	}
-	b.SetXAxis(names).AddSeries(name, data)
-	bar = b.RenderSnippet()
-
-	l := charts.NewLine()
-	l.SetGlobalOptions(
-		charts.WithInitializationOpts(init("trendchart", "260px")),
-		charts.WithTooltipOpts(opts.Tooltip{Show: opts.Bool(true), Trigger: "axis"}),
-		charts.WithGridOpts(opts.Grid{Left: "56", Right: "16", Top: "24", Bottom: "32"}),
-		charts.WithLegendOpts(opts.Legend{Show: opts.Bool(false)}),
-	)
-	var xs []string
-	var ys []opts.LineData
-	if d.Trend != nil {
-		for _, p := range d.Trend.Points {
-			xs = append(xs, trendLabel(p))
-			ld := opts.LineData{Value: "-"}
-			if p.Value != nil {
-				ld.Value = chartValue(*p.Value, d.Trend.Indicator.Rate)
-			}
-			ys = append(ys, ld)
-		}
-	}
-	l.SetXAxis(xs).AddSeries(name, ys)
-	line = l.RenderSnippet()
-	return bar, line
-}
-
-// chartValue is what a chart plots: percent with two decimals for rates.
-func chartValue(v float64, rate bool) float64 {
-	if rate {
-		return math.Round(v*10000) / 100
-	}
-	return v
-}
-
-func trendLabel(p trendPoint) string {
-	s := p.PeriodStart
-	if s == "" {
-		s = p.Time
-	}
-	if len(s) >= 10 {
-		return s[:10]
-	}
-	return s
-}
-
-// tierColor colours a composite bar: the first tier green, the last red,
-// the ones between amber.
-func tierColor(tier string, tiers []scoring.Tier) string {
-	switch {
-	case tier == "":
-		return statusColors[""]
-	case len(tiers) > 0 && tier == tiers[0].Name:
-		return statusColors["green"]
-	case len(tiers) > 0 && tier == tiers[len(tiers)-1].Name:
-		return statusColors["red"]
-	}
-	return statusColors["amber"]
 }

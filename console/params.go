@@ -60,6 +60,18 @@ type view struct {
 	level     region.Level // 0: the children of region
 	byDept    bool
 	asOf      *time.Time // nil: live
+	lang      string     // of the texts and charts: "zh" or "en"
+}
+
+// parseLang reads the language of an answer's texts: zh (the default) or
+// en.
+func parseLang(ctx *fiber.Ctx) (string, error) {
+	switch l := ctx.Query("lang", "zh"); l {
+	case "zh", "en":
+		return l, nil
+	default:
+		return "", badParam("lang", "%q 无效，应为 zh 或 en", "%q: want zh or en", l)
+	}
 }
 
 func (c *Console) parseIndicator(ctx *fiber.Ctx, allowComposite bool) (indicator.Def, bool, error) {
@@ -106,12 +118,9 @@ func (c *Console) parseAsOf(ctx *fiber.Ctx) (*time.Time, error) {
 	if s == "" {
 		return nil, nil
 	}
-	t, err := parseAsOf(s, c.loc)
+	t, err := c.parseTimeParam("as_of", s)
 	if err != nil {
-		return nil, badParam("as_of", "时间 %q 应为 YYYY-MM-DD 或带时区的 RFC 3339", "%q: %v", s, err)
-	}
-	if t.Before(time.Date(2000, 1, 1, 0, 0, 0, 0, c.loc)) {
-		return nil, badParam("as_of", "时间 %q 早于 2000 年", "%q is before 2000", s)
+		return nil, err
 	}
 	// A day that has begun may be asked for (its end is in the future);
 	// anything later is not known yet.
@@ -119,6 +128,22 @@ func (c *Console) parseAsOf(ctx *fiber.Ctx) (*time.Time, error) {
 		return nil, badParam("as_of", "时间 %q 在未来", "%q is in the future", s)
 	}
 	return &t, nil
+}
+
+// parseTimeParam reads the time parameter param (as_of, from, to) with
+// parseAsOf, and says what is wrong in a sentence naming the parameter,
+// the accepted forms and the accepted range.
+func (c *Console) parseTimeParam(param, s string) (time.Time, error) {
+	t, err := parseAsOf(s, c.loc)
+	switch {
+	case errors.Is(err, errTimeRange):
+		return t, badParam(param, "时间 %q 超出范围，应在 "+firstDate+" 至 "+lastDate+" 之间",
+			"%q is outside the accepted range "+firstDate+" to "+lastDate, s)
+	case err != nil:
+		return t, badParam(param, "时间 %q 应为 YYYY-MM-DD 或带时区偏移的 RFC 3339（如 2026-10-09T12:00:00+08:00）",
+			"%q: want YYYY-MM-DD or RFC 3339 with an offset (e.g. 2026-10-09T12:00:00+08:00)", s)
+	}
+	return t, nil
 }
 
 var levelNames = map[string]region.Level{"city": region.City, "county": region.County, "township": region.Township}
@@ -165,6 +190,9 @@ func (c *Console) parseViewRest(ctx *fiber.Ctx, v view) (view, error) {
 		v.level = l
 	}
 	if v.asOf, err = c.parseAsOf(ctx); err != nil {
+		return v, err
+	}
+	if v.lang, err = parseLang(ctx); err != nil {
 		return v, err
 	}
 	return v, nil

@@ -61,6 +61,9 @@ func TestBadParams(t *testing.T) {
 		if e.Param != tc.param || !strings.Contains(e.Error, "参数 "+tc.param) || !strings.Contains(e.Error, "parameter "+tc.param) {
 			t.Errorf("%s: error %q param %q, want one naming %s in both languages", tc.url, e.Error, e.Param, tc.param)
 		}
+		if strings.Contains(e.Error, "%!") {
+			t.Errorf("%s: formatting noise in %q", tc.url, e.Error)
+		}
 	}
 }
 
@@ -77,5 +80,48 @@ func TestPageFallsBack(t *testing.T) {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("page lacks %s", want)
 		}
+	}
+}
+
+// TestTimeParamMessages: a time parameter outside the accepted dates, or
+// in no accepted form, is a 400 with a clean sentence naming the parameter
+// and the accepted range or forms: no fmt noise (%!(EXTRA …)) and no local
+// mean time offset (+08:05, Shanghai before 1901).
+func TestTimeParamMessages(t *testing.T) {
+	s := loadSample(t)
+	_, app := s.console(t)
+	const rangeEN = "outside the accepted range 2000-01-01 to 2199-12-31"
+	for _, tc := range []struct{ url, param, want string }{
+		{"/api/trend?indicator=answer_rate&to=9999-12-31", "to", rangeEN},
+		{"/api/trend?indicator=answer_rate&from=1900-01-01", "from", rangeEN},
+		{"/api/trend?indicator=answer_rate&from=1900-01-01T00:00:00%2B08:00", "from", rangeEN},
+		{"/api/trend?indicator=answer_rate&to=2200-01-01", "to", rangeEN},
+		{"/api/trend?indicator=answer_rate&from=1969-12-31", "from", rangeEN},
+		{"/api/ranking?indicator=answer_rate&as_of=1900-01-01", "as_of", rangeEN},
+		{"/api/units/620100?as_of=1999-12-31", "as_of", rangeEN},
+		{"/api/trend?indicator=answer_rate&to=tomorrow", "to", "want YYYY-MM-DD or RFC 3339 with an offset"},
+		{"/api/trend?indicator=answer_rate&from=2026-02-30", "from", "want YYYY-MM-DD or RFC 3339 with an offset"},
+		{"/api/ranking?indicator=answer_rate&as_of=2027-01-01", "as_of", "in the future"},
+	} {
+		code, b, _ := get(t, app, tc.url)
+		var e errorBody
+		if code != 400 || json.Unmarshal(b, &e) != nil {
+			t.Errorf("%s: %d %s", tc.url, code, b)
+			continue
+		}
+		if e.Param != tc.param || !strings.Contains(e.Error, "参数 "+tc.param) || !strings.Contains(e.Error, "parameter "+tc.param) {
+			t.Errorf("%s: %q does not name %s", tc.url, e.Error, tc.param)
+		}
+		if !strings.Contains(e.Error, tc.want) {
+			t.Errorf("%s: %q does not say %q", tc.url, e.Error, tc.want)
+		}
+		if strings.Contains(e.Error, "%!") || strings.Contains(e.Error, "+08:05") || strings.Contains(e.Error, "LMT") {
+			t.Errorf("%s: unclean message %q", tc.url, e.Error)
+		}
+	}
+	// The page falls back with the same sentence.
+	_, b, _ := get(t, app, "/console?as_of=9999-12-31")
+	if !strings.Contains(string(b), rangeEN) || strings.Contains(string(b), "%!") {
+		t.Error("the page does not explain the bad as_of")
 	}
 }

@@ -1,25 +1,36 @@
 package console
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/yiping-ioc/yiping/engine"
-	"github.com/yiping-ioc/yiping/store"
 )
+
+// The dates a time parameter may fall on, in the business time zone: no
+// platform data is older than 2000, and every store holds instants before
+// 2200 (store.MaxTime). Within them zone rules are modern, so no instant
+// is shown with a local mean time offset such as +08:05.
+const (
+	firstDate = "2000-01-01"
+	lastDate  = "2199-12-31"
+)
+
+// errTimeRange is parseAsOf's error for a time outside firstDate–lastDate.
+var errTimeRange = errors.New("time outside " + firstDate + " to " + lastDate)
 
 // parseAsOf reads an as_of value: YYYY-MM-DD is the end of that day in loc
 // (its last nanosecond, so a day's values are complete), otherwise RFC 3339
 // with an offset. "YYYY-MM-DD HH:MM:SS" (SPEC.md section 3's local form)
-// is read in loc.
+// is read in loc. A time outside firstDate–lastDate is errTimeRange.
 func parseAsOf(s string, loc *time.Location) (time.Time, error) {
 	t, err := parseTime(s, loc)
 	if err != nil {
 		return t, err
 	}
-	// The window every store accepts (and where zone rules are modern).
-	if t.Before(store.MinTime) || !t.Before(store.MaxTime) {
-		return time.Time{}, fmt.Errorf("%s is outside 1970–2199", t.Format(time.RFC3339))
+	if t.Before(time.Date(2000, 1, 1, 0, 0, 0, 0, loc)) || !t.Before(time.Date(2200, 1, 1, 0, 0, 0, 0, loc)) {
+		return time.Time{}, errTimeRange
 	}
 	return t, nil
 }

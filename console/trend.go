@@ -2,6 +2,7 @@ package console
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -35,6 +36,9 @@ type trendJSON struct {
 	To        string        `json:"to"`
 	Rule      *ruleJSON     `json:"rule"`
 	Points    []trendPoint  `json:"points"`
+	// Chart is the ECharts option of the trend's line chart (only in the
+	// answers of /api/trend and /api/view).
+	Chart json.RawMessage `json:"chart,omitempty"`
 }
 
 // defaultSpan is how far back a trend reaches by default: about a dozen
@@ -57,7 +61,7 @@ func defaultSpan(p engine.Period, to time.Time, loc *time.Location) time.Time {
 const maxFine = 93 * 24 * time.Hour
 
 func (c *Console) handleTrend(ctx *fiber.Ctx) error {
-	if err := checkParams(ctx, "indicator", "region", "dept", "period", "from", "to", "rollup"); err != nil {
+	if err := checkParams(ctx, "indicator", "region", "dept", "period", "from", "to", "rollup", "lang"); err != nil {
 		return c.fail(ctx, err)
 	}
 	def, _, err := c.parseIndicator(ctx, false)
@@ -76,16 +80,20 @@ func (c *Console) handleTrend(ctx *fiber.Ctx) error {
 	if err != nil {
 		return c.fail(ctx, err)
 	}
+	lang, err := parseLang(ctx)
+	if err != nil {
+		return c.fail(ctx, err)
+	}
 	to := c.cfg.Now().In(c.loc)
 	if s := ctx.Query("to"); s != "" {
-		if to, err = parseAsOf(s, c.loc); err != nil {
-			return c.fail(ctx, badParam("to", "时间 %q 应为 YYYY-MM-DD 或带时区的 RFC 3339", "%q: %v", s, err))
+		if to, err = c.parseTimeParam("to", s); err != nil {
+			return c.fail(ctx, err)
 		}
 	}
 	from := periodStart(defaultSpan(p, to, c.loc), p, c.loc)
 	if s := ctx.Query("from"); s != "" {
-		if from, err = parseAsOf(s, c.loc); err != nil {
-			return c.fail(ctx, badParam("from", "时间 %q 应为 YYYY-MM-DD 或带时区的 RFC 3339", "%q: %v", s, err))
+		if from, err = c.parseTimeParam("from", s); err != nil {
+			return c.fail(ctx, err)
 		}
 		// A date means the whole day.
 		if len(s) == len("2006-01-02") {
@@ -98,6 +106,9 @@ func (c *Console) handleTrend(ctx *fiber.Ctx) error {
 	rollupName := ctx.Query("rollup", "period")
 	out, err := c.trend(ctx.UserContext(), def, code, dept, p, from, to, rollupName)
 	if err != nil {
+		return c.fail(ctx, err)
+	}
+	if out.Chart, err = c.trendChart(out, lang); err != nil {
 		return c.fail(ctx, err)
 	}
 	return ctx.JSON(out)
@@ -129,7 +140,7 @@ func (c *Console) trend(ctx context.Context, def indicator.Def, code region.Code
 	}
 	out := &trendJSON{
 		Indicator: indicatorOf(def), Region: c.ref(code), Dept: dept, Period: p.String(), Rollup: rollupName,
-		From: c.stamp(from), To: c.stamp(to), Rule: c.ruleOf(level, def.ID), Points: []trendPoint{},
+		From: c.stamp(from), To: c.stamp(to), Rule: c.ruleOf(level, def), Points: []trendPoint{},
 	}
 	for i := range pts {
 		pt := &pts[i]

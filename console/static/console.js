@@ -1,75 +1,65 @@
-// The analyst console: keeps the whole view in the URL, fetches the API
-// and redraws the tables and charts (setOption) on every change.
+// The analyst console. The server decides, the browser paints: a view
+// (the page's first one, and /api/view for every later one) arrives with
+// its ranks, texts, statuses, tones and links set and its charts composed
+// as ECharts options. This script keeps the view's state in the URL,
+// fetches the next view and paints it; it holds no rule of its own.
 (function () {
   "use strict";
-  var T = window.CONSOLE_DICT;
-  var data = window.CONSOLE_DATA;
+  function $(id) { return document.getElementById(id); }
+  function parsed(id) { return JSON.parse($(id).textContent); }
+  var T = parsed("console-dict");
+  var data = parsed("console-data");
   var state = data.state;
   var seq = 0;
-  var colors = { green: "#22c55e", amber: "#f59e0b", red: "#ef4444", "": "#64748b" };
-  var font = getComputedStyle(document.body).fontFamily;
 
-  function $(id) { return document.getElementById(id); }
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
     if (attrs) for (var k in attrs) if (attrs[k] !== undefined && attrs[k] !== null) e.setAttribute(k, attrs[k]);
     if (text !== undefined && text !== null) e.textContent = text;
     return e;
   }
-  function en() { return state.lang === "en"; }
-  function indName(ind) { return en() ? ind.name_en : ind.name; }
+  function indName(ind) { return state.lang === "en" ? ind.name_en : ind.name; }
 
-  // --- URL state ---------------------------------------------------------
-  function query(s, keys) {
+  // --- navigation ----------------------------------------------------------
+  var stateKeys = ["indicator", "period", "as_of", "region", "level", "by", "compare", "lang"];
+  function query(s) {
     var q = new URLSearchParams();
-    keys.forEach(function (k) {
+    stateKeys.forEach(function (k) {
       var v = s[k];
       if (Array.isArray(v)) v = v.join(",");
       if (v) q.set(k, v);
     });
     return q.toString();
   }
-  var stateKeys = ["indicator", "period", "as_of", "region", "level", "by", "compare", "lang"];
-  var viewKeys = ["indicator", "period", "region", "level", "by", "as_of"];
-  function pageURL(s) { return "/console?" + query(s, stateKeys); }
-  function fromURL() {
-    var q = new URLSearchParams(location.search);
-    return {
-      indicator: q.get("indicator") || "on_time_rate", period: q.get("period") || "month",
-      as_of: q.get("as_of") || "", region: q.get("region") || data.region.code,
-      level: q.get("level") || "", by: q.get("by") || "",
-      compare: (q.get("compare") || "").split(",").filter(Boolean).slice(0, 4),
-      lang: q.get("lang") === "en" ? "en" : "zh"
-    };
+  function pageURL(s) { return "/console?" + query(s); }
+
+  function load(s, push) {
+    var my = ++seq;
+    document.body.setAttribute("data-loading", "1");
+    return fetch("/api/view?" + query(s)).then(function (res) {
+      return res.json().then(function (body) {
+        if (!res.ok) throw new Error(body.error || res.statusText);
+        return body;
+      });
+    }).then(function (view) {
+      if (my !== seq) return;
+      data = view;
+      state = view.state;
+      if (push) history.pushState(state, "", view.links.self);
+      render();
+      document.body.removeAttribute("data-loading");
+    }).catch(function (e) {
+      if (my !== seq) return;
+      document.body.removeAttribute("data-loading");
+      var err = $("error");
+      err.hidden = false;
+      err.textContent = T.error + ": " + e.message;
+    });
   }
 
-  // --- formatting --------------------------------------------------------
-  function fmtValue(v, rate) {
-    if (v === null || v === undefined) return "—";
-    if (rate) return (v * 100).toFixed(2) + "%";
-    return Math.round(v).toLocaleString("zh-CN");
-  }
-  function fmtInt(v) { return v === null || v === undefined ? "—" : v.toLocaleString("zh-CN"); }
-  function fmtChange(ch, rate) {
-    if (!ch || ch.change === null || ch.change === undefined) return { text: "—", cls: "flat" };
-    var x = rate ? ch.change * 100 : ch.change;
-    var s = (x > 0 ? "+" : "") + (rate ? x.toFixed(2) + T.pp : (Math.round(x * 100) / 100).toString());
-    return { text: s, cls: x > 0 ? "up" : x < 0 ? "down" : "flat" };
-  }
-  function fmtScore(v) { return v === null || v === undefined ? "—" : v.toFixed(2); }
-  function statusCell(status) {
-    var td = el("td", { "class": "l" });
-    td.appendChild(el("span", { "class": "dot " + (status || "") }));
-    td.appendChild(document.createTextNode(T[status || "none"]));
-    return td;
-  }
-  function changeCell(ch, rate, lowerIsBetter) {
-    var f = fmtChange(ch, rate);
-    var cls = f.cls;
-    if (lowerIsBetter && cls !== "flat") cls = cls === "up" ? "down" : "up";
-    var title = ch && ch.value !== null && ch.value !== undefined ? fmtValue(ch.value, rate) : "—";
-    return el("td", { "class": cls, title: title }, f.text);
-  }
+  function go(change) { load(Object.assign({}, state, change), true); }
+
+  // --- painting ------------------------------------------------------------
   function head(table, cols) {
     var tr = el("tr");
     cols.forEach(function (c) { tr.appendChild(el("th", { "class": c[1] || "" }, c[0])); });
@@ -81,8 +71,26 @@
     if (code && code !== name) td.appendChild(el("span", { "class": "code" }, code));
     return td;
   }
+  function statusCell(status, text) {
+    var td = el("td", { "class": "l" });
+    td.appendChild(el("span", { "class": "dot " + status }));
+    td.appendChild(document.createTextNode(text));
+    return td;
+  }
+  function changeCell(ch) { return el("td", { "class": ch.tone, title: ch.value_text }, ch.text); }
+  function emptyRow(body, cols) {
+    var tr = el("tr", { "class": "empty" });
+    tr.appendChild(el("td", { colspan: cols, "class": "l muted" }, T.no_rows));
+    body.appendChild(tr);
+  }
+  function paintChart(id, option) {
+    var node = $(id);
+    var chart = echarts.getInstanceByDom(node) || echarts.init(node, node.dataset.theme, { renderer: "canvas" });
+    chart.setOption(option, true);
+  }
+  function summary(parts) { $("summary").replaceChildren.apply($("summary"), parts); }
+  function asOf(r) { return " · " + T.as_of + " " + r.as_of_text + (r.live ? " (" + T.live + ")" : ""); }
 
-  // --- renderers ---------------------------------------------------------
   function renderBreadcrumb(region) {
     var nav = $("breadcrumb");
     nav.replaceChildren();
@@ -95,169 +103,90 @@
     nav.appendChild(el("span", { "class": "current", "data-region": region.code }, region.name));
   }
 
-  function compareKey(row) { return row.dept ? row.region + ":" + row.dept : row.region; }
-
+  // compareBox ticks a unit into the compare list; the server keeps the
+  // last few.
   function compareBox(row) {
     var td = el("td", { "class": "l" });
     var box = el("input", { type: "checkbox", title: T.compare, "aria-label": T.compare });
-    var k = compareKey(row);
-    box.checked = state.compare.indexOf(k) >= 0;
+    box.checked = state.compare.indexOf(row.key) >= 0;
     box.addEventListener("click", function (e) { e.stopPropagation(); });
     box.addEventListener("change", function () {
-      var list = state.compare.filter(function (x) { return x !== k; });
-      if (box.checked) list.push(k);
-      go({ compare: list.slice(-4) });
+      var list = state.compare.filter(function (x) { return x !== row.key; });
+      if (box.checked) list.push(row.key);
+      go({ compare: list });
     });
     td.appendChild(box);
     return td;
   }
 
-  function drillable(row) { return !row.dept && row.region; }
-
+  // A region's row opens that region; departments have no view of their own.
   function bindDrill(tr, row) {
-    if (!drillable(row)) return;
+    if (row.dept) return;
     tr.classList.add("drill");
     tr.addEventListener("click", function () { go({ region: row.region, level: "", by: "" }); });
   }
 
-  function renderRanking(r) {
-    var rate = r.indicator.rate, low = r.indicator.lower_is_better;
-    $("ranking-title").textContent = indName(r.indicator) + " · " + T.ranking + " · " + r.region.name;
-    $("chart-title").textContent = indName(r.indicator);
-    var tgt = r.rule ? " · " + T.target + " " + fmtValue(r.rule.target, rate) + " · " + T.floor + " " + fmtValue(r.rule.floor, rate) : "";
-    $("summary").replaceChildren(document.createTextNode(T.total + " "), el("b", null, fmtValue(r.total.value, rate)),
-      document.createTextNode(tgt + " · " + T.as_of + " " + r.as_of.slice(0, 16).replace("T", " ") + (r.live ? " (" + T.live + ")" : "")));
+  function rankingRows(rows, cols, cells) {
     var table = $("ranking");
-    head(table, [[T.rank], [T.unit, "l"], [T.value], [T.numerator], [T.denominator], [T.status, "l"], [T.mom], [T.yoy], [T.compare, "l"]]);
+    head(table, cols);
     var body = el("tbody");
-    r.rows.forEach(function (row) {
+    rows.forEach(function (row) {
       var tr = el("tr", { "data-unit": row.unit, "data-region": row.region });
-      tr.appendChild(el("td", null, row.rank === null ? "—" : row.rank));
-      tr.appendChild(nameCell(row.name, row.unit));
-      tr.appendChild(el("td", { "class": row.status }, fmtValue(row.value, rate)));
-      tr.appendChild(el("td", null, fmtInt(row.numerator)));
-      tr.appendChild(el("td", null, rate ? fmtInt(row.denominator) : "—"));
-      tr.appendChild(statusCell(row.status));
-      tr.appendChild(changeCell(row.mom, rate, low));
-      tr.appendChild(changeCell(row.yoy, rate, low));
+      cells(row).forEach(function (td) { tr.appendChild(td); });
       tr.appendChild(compareBox(row));
       bindDrill(tr, row);
       body.appendChild(tr);
     });
-    if (!r.rows.length) {
-      var tr = el("tr", { "class": "empty" });
-      tr.appendChild(el("td", { colspan: 9, "class": "l muted" }, T.no_rows));
-      body.appendChild(tr);
-    }
+    if (!rows.length) emptyRow(body, cols.length);
     table.replaceChild(body, table.tBodies[0]);
-    var chart = echarts.getInstanceByDom($("rankchart"));
-    chart.setOption({
-      textStyle: { fontFamily: font }, legend: { show: false },
-      xAxis: [{ data: r.rows.map(function (x) { return x.name; }) }],
-      yAxis: [{ axisLabel: { formatter: rate ? "{value}%" : "{value}" } }],
-      dataZoom: r.rows.length > 40 ? [{ type: "slider", start: 0, end: Math.min(100, 4000 / r.rows.length) }, { type: "inside" }] : [],
-      series: [{
-        name: indName(r.indicator), type: "bar",
-        data: r.rows.map(function (x) {
-          return { name: x.name, value: x.value === null ? "-" : (rate ? Math.round(x.value * 10000) / 100 : x.value), itemStyle: { color: colors[x.status || ""] } };
-        }),
-        markLine: r.rule ? { symbol: "none", lineStyle: { color: "#38bdf8" }, label: { formatter: T.target, position: "insideEndTop" },
-          data: [{ yAxis: rate ? Math.round(r.rule.target * 10000) / 100 : r.rule.target }] } : { data: [] }
-      }]
-    }, { replaceMerge: ["dataZoom"] });
   }
 
-  function tierColor(tier, tiers) {
-    if (!tier) return colors[""];
-    if (tiers.length && tier === tiers[0].name) return colors.green;
-    if (tiers.length && tier === tiers[tiers.length - 1].name) return colors.red;
-    return colors.amber;
+  function renderRanking(r) {
+    $("ranking-title").textContent = indName(r.indicator) + " · " + T.ranking + " · " + r.region.name;
+    $("chart-title").textContent = indName(r.indicator);
+    var rule = r.rule ? " · " + T.target + " " + r.rule.target_text + " · " + T.floor + " " + r.rule.floor_text : "";
+    summary([document.createTextNode(T.total + " "), el("b", null, r.total.value_text), document.createTextNode(rule + asOf(r))]);
+    rankingRows(r.rows, [[T.rank], [T.unit, "l"], [T.value], [T.numerator], [T.denominator], [T.status, "l"], [T.mom], [T.yoy], [T.compare, "l"]],
+      function (row) {
+        return [el("td", null, row.rank_text), nameCell(row.name, row.unit), el("td", { "class": row.status }, row.value_text),
+          el("td", null, row.numerator_text), el("td", null, row.denominator_text), statusCell(row.status, row.status_text),
+          changeCell(row.mom), changeCell(row.yoy)];
+      });
+    paintChart("rankchart", r.chart);
   }
 
   function renderComposite(r) {
     $("ranking-title").textContent = T.composite + " · " + T.ranking + " · " + r.region.name;
     $("chart-title").textContent = T.composite;
-    $("summary").replaceChildren(document.createTextNode(T.total + " "), el("b", null, fmtScore(r.total.score)),
-      document.createTextNode(" " + (en() ? r.total.tier_en : r.total.tier) + " · " + T.as_of + " " + r.as_of.slice(0, 16).replace("T", " ") + (r.live ? " (" + T.live + ")" : "")));
-    var table = $("ranking");
-    head(table, [[T.rank], [T.unit, "l"], [T.score], [T.tier, "l"], [T.mom], [T.yoy], [T.compare, "l"]]);
-    var body = el("tbody");
-    r.rows.forEach(function (row) {
-      var tr = el("tr", { "data-unit": row.unit, "data-region": row.region });
-      tr.appendChild(el("td", null, row.rank === null ? "—" : row.rank));
-      tr.appendChild(nameCell(row.name, row.unit));
-      tr.appendChild(el("td", null, fmtScore(row.score)));
-      tr.appendChild(el("td", { "class": "l" }, (en() ? row.tier_en : row.tier) || "—"));
-      tr.appendChild(changeCell({ change: row.mom.change, value: row.mom.score }, false, false));
-      tr.appendChild(changeCell({ change: row.yoy.change, value: row.yoy.score }, false, false));
-      tr.appendChild(compareBox(row));
-      bindDrill(tr, row);
-      body.appendChild(tr);
-    });
-    if (!r.rows.length) {
-      var tr = el("tr", { "class": "empty" });
-      tr.appendChild(el("td", { colspan: 7, "class": "l muted" }, T.no_rows));
-      body.appendChild(tr);
-    }
-    table.replaceChild(body, table.tBodies[0]);
-    echarts.getInstanceByDom($("rankchart")).setOption({
-      textStyle: { fontFamily: font }, legend: { show: false },
-      xAxis: [{ data: r.rows.map(function (x) { return x.name; }) }],
-      yAxis: [{ axisLabel: { formatter: "{value}" } }],
-      dataZoom: r.rows.length > 40 ? [{ type: "slider", start: 0, end: Math.min(100, 4000 / r.rows.length) }, { type: "inside" }] : [],
-      series: [{
-        name: T.composite, type: "bar", markLine: { data: [] },
-        data: r.rows.map(function (x) {
-          return { name: x.name, value: x.score === null ? "-" : Math.round(x.score * 100) / 100, itemStyle: { color: tierColor(x.tier, r.tiers) } };
-        })
-      }]
-    }, { replaceMerge: ["dataZoom"] });
+    summary([document.createTextNode(T.total + " "), el("b", null, r.total.score_text), document.createTextNode(" " + r.total.tier_text + asOf(r))]);
+    rankingRows(r.rows, [[T.rank], [T.unit, "l"], [T.score], [T.tier, "l"], [T.mom], [T.yoy], [T.compare, "l"]],
+      function (row) {
+        return [el("td", null, row.rank_text), nameCell(row.name, row.unit), el("td", null, row.score_text),
+          el("td", { "class": "l" }, row.tier_text), changeCell(row.mom), changeCell(row.yoy)];
+      });
+    paintChart("rankchart", r.chart);
   }
 
   function renderTrend(t) {
-    var chart = echarts.getInstanceByDom($("trendchart"));
     $("trend-empty").hidden = !!t;
     $("trendchart").style.visibility = t ? "visible" : "hidden";
     if (!t) return;
-    var rate = t.indicator.rate;
     $("trend-title").textContent = T.trend + " · " + indName(t.indicator) + " · " + t.region.name;
-    chart.setOption({
-      textStyle: { fontFamily: font }, legend: { show: false },
-      xAxis: [{ data: t.points.map(function (p) { return (p.period_start || p.time).slice(0, 10); }) }],
-      yAxis: [{ axisLabel: { formatter: rate ? "{value}%" : "{value}" } }],
-      series: [{
-        name: indName(t.indicator), type: "line",
-        data: t.points.map(function (p) { return p.value === null ? "-" : (rate ? Math.round(p.value * 10000) / 100 : p.value); }),
-        markLine: t.rule ? { symbol: "none", lineStyle: { color: "#38bdf8" }, label: { formatter: T.target, position: "insideEndTop" },
-          data: [{ yAxis: rate ? Math.round(t.rule.target * 10000) / 100 : t.rule.target }] } : { data: [] }
-      }]
-    });
-  }
-
-  function compositeLine(c) {
-    var frag = document.createDocumentFragment();
-    frag.appendChild(el("span", { "class": "score" }, fmtScore(c.score)));
-    frag.appendChild(document.createTextNode(T.composite + " · " + ((en() ? c.tier_en : c.tier) || "—")));
-    return frag;
+    paintChart("trendchart", t.chart);
   }
 
   function renderUnit(u) {
     $("unit-title").textContent = T.unit_panel + " · " + u.unit.name + (u.dept ? " · " + u.dept : "");
-    $("unit-composite").replaceChildren(compositeLine(u.composite));
+    $("unit-composite").replaceChildren(el("span", { "class": "score" }, u.composite.score_text),
+      document.createTextNode(T.composite + " · " + u.composite.tier_text));
     var table = $("unit");
     head(table, [[T.indicator, "l"], [T.value], [T.numerator], [T.denominator], [T.target], [T.status, "l"], [T.mom], [T.yoy]]);
     var body = el("tbody");
     u.indicators.forEach(function (x) {
-      var rate = x.indicator.rate;
       var tr = el("tr", { "data-indicator": x.indicator.id, "class": "drill" });
-      tr.appendChild(el("td", { "class": "l" }, indName(x.indicator)));
-      tr.appendChild(el("td", { "class": x.status }, fmtValue(x.value, rate)));
-      tr.appendChild(el("td", null, fmtInt(x.numerator)));
-      tr.appendChild(el("td", null, rate ? fmtInt(x.denominator) : "—"));
-      tr.appendChild(el("td", null, x.rule ? fmtValue(x.rule.target, rate) : "—"));
-      tr.appendChild(statusCell(x.status));
-      tr.appendChild(changeCell(x.mom, rate, x.indicator.lower_is_better));
-      tr.appendChild(changeCell(x.yoy, rate, x.indicator.lower_is_better));
+      [el("td", { "class": "l" }, indName(x.indicator)), el("td", { "class": x.status }, x.value_text),
+        el("td", null, x.numerator_text), el("td", null, x.denominator_text), el("td", null, x.target_text),
+        statusCell(x.status, x.status_text), changeCell(x.mom), changeCell(x.yoy)].forEach(function (td) { tr.appendChild(td); });
       tr.addEventListener("click", function () { go({ indicator: x.indicator.id }); });
       body.appendChild(tr);
     });
@@ -277,14 +206,14 @@
     var body = el("tbody");
     var tr = el("tr", { "class": "total" });
     tr.appendChild(el("td", { "class": "l" }, T.composite));
-    units.forEach(function (u) { tr.appendChild(el("td", null, fmtScore(u.composite.score) + " " + ((en() ? u.composite.tier_en : u.composite.tier) || ""))); });
+    units.forEach(function (u) { tr.appendChild(el("td", null, u.composite.score_text + " " + u.composite.tier_text)); });
     body.appendChild(tr);
     units[0].indicators.forEach(function (x, i) {
       var row = el("tr");
       row.appendChild(el("td", { "class": "l" }, indName(x.indicator)));
       units.forEach(function (u) {
         var y = u.indicators[i];
-        row.appendChild(el("td", { "class": y.status }, fmtValue(y.value, y.indicator.rate)));
+        row.appendChild(el("td", { "class": y.status }, y.value_text));
       });
       body.appendChild(row);
     });
@@ -294,24 +223,19 @@
   function syncControls() {
     $("f-indicator").value = state.indicator;
     $("f-period").value = state.period;
-    $("f-as_of").value = state.as_of && state.as_of.length === 10 ? state.as_of : "";
+    $("f-as_of").value = data.as_of_date;
     $("f-by").value = state.by;
     $("f-region").value = state.region;
     var lv = $("f-level");
-    var depth = { province: 1, city: 2, county: 3, township: 4 }[data.region.level] || 1;
-    var levels = [["", T.level_], ["city", T.level_city], ["county", T.level_county], ["township", T.level_township]];
-    lv.replaceChildren();
-    levels.forEach(function (l, i) {
-      if (i > 0 && i + 1 <= depth) return;
-      var o = el("option", { value: l[0] }, l[1]);
-      if (l[0] === state.level) o.selected = true;
-      lv.appendChild(o);
-    });
-    lv.disabled = state.by === "dept";
-    var q = query(state, viewKeys);
-    $("export-csv").href = "/api/export/ranking.csv?" + q;
-    $("export-xlsx").href = "/api/export/ranking.xlsx?" + q;
-    $("lang").href = pageURL(Object.assign({}, state, { lang: en() ? "" : "en" }));
+    lv.replaceChildren.apply(lv, data.levels.map(function (o) {
+      var opt = el("option", { value: o.value }, o.label);
+      opt.selected = o.selected;
+      return opt;
+    }));
+    lv.disabled = data.levels_disabled;
+    $("export-csv").href = data.links.csv;
+    $("export-xlsx").href = data.links.xlsx;
+    $("lang").href = data.links.lang;
   }
 
   function render() {
@@ -319,63 +243,13 @@
     if (data.composite) renderComposite(data.composite); else renderRanking(data.ranking);
     renderTrend(data.trend || null);
     renderUnit(data.unit);
-    renderCompare(data.compare || []);
+    renderCompare(data.compare);
     syncControls();
     var err = $("error");
     err.hidden = !data.error;
     err.textContent = data.error || "";
     document.body.setAttribute("data-region", data.region.code);
-    document.body.setAttribute("data-view", pageURL(state));
-  }
-
-  // --- loading -----------------------------------------------------------
-  function getJSON(url) {
-    return fetch(url).then(function (res) {
-      return res.json().then(function (body) {
-        if (!res.ok) throw new Error(body.error || res.statusText);
-        return body;
-      });
-    });
-  }
-
-  function load(s, push) {
-    var my = ++seq;
-    document.body.setAttribute("data-loading", "1");
-    var composite = s.indicator === "composite";
-    var q = query(s, viewKeys);
-    var unitQ = query(s, ["period", "as_of"]);
-    var to = s.as_of ? "&to=" + encodeURIComponent(s.as_of) : "";
-    var reqs = [
-      getJSON((composite ? "/api/composite?" + query(s, ["period", "region", "level", "by", "as_of"]) : "/api/ranking?" + q)),
-      getJSON("/api/regions/" + s.region),
-      getJSON("/api/units/" + s.region + "?" + unitQ),
-      composite ? Promise.resolve(null) : getJSON("/api/trend?" + query(s, ["indicator", "region", "period"]) + to),
-      Promise.all(s.compare.map(function (k) {
-        var parts = k.split(":");
-        return getJSON("/api/units/" + parts[0] + "?" + unitQ + (parts[1] ? "&dept=" + encodeURIComponent(parts[1]) : ""));
-      }))
-    ];
-    return Promise.all(reqs).then(function (res) {
-      if (my !== seq) return;
-      state = s;
-      data = { state: s, region: res[1], unit: res[2], trend: res[3], compare: res[4] };
-      if (composite) data.composite = res[0]; else data.ranking = res[0];
-      if (push) history.pushState(s, "", pageURL(s));
-      render();
-      document.body.removeAttribute("data-loading");
-    }).catch(function (e) {
-      if (my !== seq) return;
-      document.body.removeAttribute("data-loading");
-      var err = $("error");
-      err.hidden = false;
-      err.textContent = T.error + ": " + e.message;
-    });
-  }
-
-  function go(change) {
-    var s = Object.assign({}, state, change);
-    if (s.by === "dept") s.level = "";
-    load(s, true);
+    document.body.setAttribute("data-view", data.links.self);
   }
 
   // --- wiring --------------------------------------------------------------
@@ -388,11 +262,14 @@
   });
   $("controls").addEventListener("submit", function (e) { e.preventDefault(); });
   $("compare-clear").addEventListener("click", function () { go({ compare: [] }); });
-  window.addEventListener("popstate", function () { load(fromURL(), false); });
+  window.addEventListener("popstate", function (e) { if (e.state) load(e.state, false); });
   window.addEventListener("resize", function () {
-    ["rankchart", "trendchart"].forEach(function (id) { echarts.getInstanceByDom($(id)).resize(); });
+    ["rankchart", "trendchart"].forEach(function (id) {
+      var chart = echarts.getInstanceByDom($(id));
+      if (chart) chart.resize();
+    });
   });
-  history.replaceState(state, "", pageURL(state));
+  history.replaceState(state, "", data.links.self);
   render();
   requestAnimationFrame(function () {
     performance.mark("console-ready");
