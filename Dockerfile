@@ -7,7 +7,7 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ARG VERSION=dev
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/yiping . \
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X github.com/yiping-ioc/yiping/cli.version=${VERSION}" -o /out/yiping . \
  && mkdir -p /out/data
 
 FROM gcr.io/distroless/static-debian12:nonroot

@@ -1,7 +1,15 @@
-// Package server is Yiping's HTTP front: one public port where a net/http
-// server routes websocket upgrades to gorilla/websocket and everything else
-// to the fiber application (fasthttp cannot hijack connections, which
-// gorilla's Upgrader needs; SPEC.md section 2).
+// Package server is Yiping's HTTP transport: one public port where a
+// net/http server owns the connections (timeouts, a cap on connections per
+// client address and in all, bounded headers) and hands requests to the
+// product's handler. It knows nothing of pages or data: package app builds
+// the handler and its routes.
+//
+// Why net/http in front: fiber runs on fasthttp, which cannot hijack a
+// connection, and gorilla's websocket Upgrader needs http.Hijacker (SPEC.md
+// section 2). So net/http owns the port, websocket routes are net/http
+// handlers, and the fiber application is reached through Fiber, a bridge
+// that bounds the body before reading it and carries the request's context
+// and the caller's identity into fiber.
 package server
 
 import (
@@ -12,101 +20,84 @@ import (
 	"net"
 	"net/http"
 	"time"
-
-	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/adaptor"
-
-	"github.com/yiping-ioc/yiping/assets"
-	"github.com/yiping-ioc/yiping/engine"
 )
 
-// Indicators is what the server reads live indicator values from.
-type Indicators interface {
-	Results(p engine.Period, byDept bool) ([]engine.Result, error)
-	Now() int64
-}
-
-// Config sets up a Server. Zero fields take defaults.
+// Config sets up a Server. Zero fields take the defaults given.
 type Config struct {
-	Addr   string // listen address, default ":8080"
-	Logger *slog.Logger
-	// BodyLimit bounds request bodies (the push intake takes large
-	// batches); default 32 MiB.
-	BodyLimit int
-	// Metrics serves /metrics (Prometheus); nil serves none.
-	Metrics http.Handler
-	// WebSocket serves /ws, the live feed of the wall screens (the hub);
-	// nil serves none. It is mounted on net/http, not fiber: upgrading
-	// needs http.Hijacker.
-	WebSocket http.Handler
-	// Ready reports whether the server can take traffic (/readyz): the
-	// journal replayed, the store open. Nil means always ready.
-	Ready func() error
+	Addr    string // listen address, default ":8080"
+	Handler http.Handler
+	Logger  *slog.Logger
+
+	// ReadHeaderTimeout bounds reading a request's headers (slowloris);
+	// default 10 s. ReadTimeout bounds reading a whole request, body
+	// included; default 2 min (a 32 MiB intake batch on a slow link).
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	// WriteTimeout bounds writing a response; default 10 min (a large
+	// export to a slow client). Websockets set their own deadlines after
+	// the upgrade.
+	WriteTimeout time.Duration
+	// IdleTimeout closes a keep-alive connection that sends nothing;
+	// default 60 s.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds a request's headers; default 64 KiB.
+	MaxHeaderBytes int
+
+	// Conns caps connections: see ConnLimits. Zero fields take defaults
+	// from the process's file descriptor limit.
+	Conns ConnLimits
 }
 
-// Server serves the API and pages on one port.
+// Server serves one port until its context ends.
 type Server struct {
 	cfg  Config
-	ind  Indicators
-	app  *fiber.App
 	http *http.Server
 }
 
-// New builds a server over its dependencies.
-func New(cfg Config, ind Indicators) *Server {
+// New builds a server; cfg.Handler is required.
+func New(cfg Config) (*Server, error) {
+	if cfg.Handler == nil {
+		return nil, errors.New("server: Handler is required")
+	}
 	if cfg.Addr == "" {
 		cfg.Addr = ":8080"
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	if cfg.BodyLimit <= 0 {
-		cfg.BodyLimit = 32 << 20
-	}
-	s := &Server{cfg: cfg, ind: ind}
-	// Immutable: fasthttp hands out strings that alias its request buffers
-	// and reuses them for the next request; components keep parameters
-	// beyond a request (caches, hub topics), so every value is copied.
-	s.app = fiber.New(fiber.Config{DisableStartupMessage: true, AppName: "yiping", BodyLimit: cfg.BodyLimit, Immutable: true})
-	s.routes()
-	mux := http.NewServeMux()
-	if cfg.Metrics != nil {
-		mux.Handle("/metrics", cfg.Metrics)
-	}
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
-	mux.HandleFunc("/readyz", s.readyz)
-	mux.Handle(assets.Root, assets.Handler())
-	if cfg.WebSocket != nil {
-		mux.Handle("/ws", cfg.WebSocket)
-	}
-	mux.Handle("/", adaptor.FiberApp(s.app))
-	s.http = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	return s
-}
-
-// App returns the fiber application, so that components (the push intake,
-// collector health) mount their routes before the server starts.
-func (s *Server) App() *fiber.App { return s.app }
-
-// Handler returns the server's root handler, for tests.
-func (s *Server) Handler() http.Handler { return s.http.Handler }
-
-func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
-	if s.cfg.Ready != nil {
-		if err := s.cfg.Ready(); err != nil {
-			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
-			return
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
 		}
 	}
-	w.Write([]byte("ready\n"))
+	def(&cfg.ReadHeaderTimeout, 10*time.Second)
+	def(&cfg.ReadTimeout, 2*time.Minute)
+	def(&cfg.WriteTimeout, 10*time.Minute)
+	def(&cfg.IdleTimeout, 60*time.Second)
+	if cfg.MaxHeaderBytes <= 0 {
+		cfg.MaxHeaderBytes = 64 << 10
+	}
+	cfg.Conns = cfg.Conns.withDefaults()
+	s := &Server{cfg: cfg}
+	s.http = &http.Server{
+		Handler:           cfg.Handler,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		ReadTimeout:       cfg.ReadTimeout,
+		WriteTimeout:      cfg.WriteTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	return s, nil
 }
 
 // Serve accepts connections on l until ctx ends, then shuts down
-// gracefully.
+// gracefully: requests in flight get up to 10 s to finish.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	l = LimitListener(l, s.cfg.Conns, s.cfg.Logger)
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(l) }()
-	s.cfg.Logger.Info("listening", "addr", l.Addr().String())
+	s.cfg.Logger.Info("listening", "addr", l.Addr().String(), "max_conns", s.cfg.Conns.Total, "max_conns_per_address", s.cfg.Conns.PerAddress)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("serve: %w", err)
@@ -115,7 +106,9 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.http.Shutdown(shut); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+		// Hijacked websockets are not tracked by Shutdown; the hub closes
+		// them. What is left after 10 s is cut.
+		s.http.Close()
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
@@ -123,12 +116,21 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	return nil
 }
 
+// Listen opens the configured address.
+func (s *Server) Listen() (net.Listener, error) {
+	l, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", s.cfg.Addr, err)
+	}
+	return l, nil
+}
+
 // ListenAndServe listens on the configured address and serves until ctx
 // ends.
 func (s *Server) ListenAndServe(ctx context.Context) error {
-	l, err := net.Listen("tcp", s.cfg.Addr)
+	l, err := s.Listen()
 	if err != nil {
-		return fmt.Errorf("listen %s: %w", s.cfg.Addr, err)
+		return err
 	}
 	return s.Serve(ctx, l)
 }

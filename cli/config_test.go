@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"flag"
@@ -92,11 +92,11 @@ func TestServeConfigErrors(t *testing.T) {
 	path := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(path, []byte("addr: \":9000\"\nstore:\n  kind: influxdb\n  influx_url: x\n"), 0o644)
 	_, err := loadServeFile(path)
-	if err == nil || !strings.Contains(err.Error(), "bad.yaml") || !strings.Contains(err.Error(), "line 4") || !strings.Contains(err.Error(), "influx_url") {
-		t.Errorf("unknown key error = %v, want file, line and key", err)
+	if want := path + ":4: store.influx_url: unknown key (known: data_dir, influxdb, kind"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("unknown key error = %v, want %q", err, want)
 	}
 	var out, errb strings.Builder
-	if code := run([]string{"serve", "--config", filepath.Join(dir, "missing.yaml")}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "missing.yaml") {
+	if code := Run([]string{"serve", "--config", filepath.Join(dir, "missing.yaml")}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "missing.yaml") {
 		t.Errorf("missing config: exit %d %s", code, errb.String())
 	}
 	// A bad screen or targets file stops the start, naming file and line.
@@ -108,7 +108,7 @@ func TestServeConfigErrors(t *testing.T) {
 	} {
 		errb.Reset()
 		log := filepath.Join(t.TempDir(), "data")
-		code := run(append([]string{"serve", "--demo=false", "--addr", "127.0.0.1:0", "--data-dir", log}, tc.args...), &out, &errb)
+		code := Run(append([]string{"serve", "--demo=false", "--addr", "127.0.0.1:0", "--data-dir", log}, tc.args...), &out, &errb)
 		for _, w := range tc.want {
 			if code != exitFailure || !strings.Contains(errb.String(), w) {
 				t.Errorf("serve %v: exit %d, stderr %s; want %q", tc.args, code, errb.String(), w)
@@ -116,7 +116,7 @@ func TestServeConfigErrors(t *testing.T) {
 		}
 	}
 	t.Setenv("YIPING_DEMO", "maybe")
-	if code := run([]string{"serve"}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "YIPING_DEMO") {
+	if code := Run([]string{"serve"}, &out, &errb); code != exitUsage || !strings.Contains(errb.String(), "YIPING_DEMO") {
 		t.Errorf("bad YIPING_DEMO: exit %d %s", code, errb.String())
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/yiping-ioc/yiping/app"
 	"github.com/yiping-ioc/yiping/store"
 	"github.com/yiping-ioc/yiping/store/embedded"
 )
@@ -94,8 +95,15 @@ func TestServeEndToEnd(t *testing.T) {
 	base := "http://" + addr
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
+	serve := func(ctx context.Context, opts app.Options) error {
+		a, err := app.New(ctx, opts)
+		if err != nil {
+			return err
+		}
+		return a.Run(ctx, nil)
+	}
 	go func() {
-		done <- serve(ctx, serveOptions{addr: addr, dataDir: dataDir, tz: "Asia/Shanghai", demo: true, historyEvery: time.Second}, log)
+		done <- serve(ctx, app.Options{Addr: addr, DataDir: dataDir, Demo: true, HistoryEvery: time.Second, Logger: log})
 	}()
 	eventually(t, "readyz", func() string {
 		select {
@@ -207,7 +215,7 @@ func TestServeEndToEnd(t *testing.T) {
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	defer cancel2()
 	go func() {
-		done <- serve(ctx2, serveOptions{addr: addr, dataDir: dataDir, tz: "Asia/Shanghai", historyEvery: time.Second}, log)
+		done <- serve(ctx2, app.Options{Addr: addr, DataDir: dataDir, HistoryEvery: time.Second, Logger: log})
 	}()
 	eventually(t, "indicators restored from the journal", func() string {
 		got, _ := indicatorValue(t, base, "ticket_volume", "620000")

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -12,7 +12,6 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
-	"strconv"
 	"sync"
 	"time"
 
@@ -151,57 +150,27 @@ func runCompute(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// writeResults prints the SPEC.md section 7 document. It is written by hand
-// rather than through encoding/json because it can hold millions of rows.
+// writeResults prints the SPEC.md section 7 document, one result a line
+// in engine.Result's JSON shape; it streams, since it can hold millions.
 func writeResults(w io.Writer, asOf time.Time, p engine.Period, rs []engine.Result) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	head, _ := json.Marshal(asOf.Format(time.RFC3339Nano))
 	fmt.Fprintf(bw, `{"as_of": %s, "period": %q, "results": [`, head, p.String())
 	buf := make([]byte, 0, 256)
 	for i := range rs {
-		r := &rs[i]
 		buf = buf[:0]
 		if i > 0 {
 			buf = append(buf, ",\n"...)
 		} else {
 			buf = append(buf, '\n')
 		}
-		buf = append(buf, `{"indicator": `...)
-		buf = strconv.AppendQuote(buf, r.Indicator)
-		buf = append(buf, `, "region": `...)
-		buf = strconv.AppendQuote(buf, r.Region)
-		buf = append(buf, `, "dept": `...)
-		buf = appendJSONString(buf, r.Dept)
-		buf = append(buf, `, "numerator": `...)
-		buf = strconv.AppendInt(buf, r.Numerator, 10)
-		buf = append(buf, `, "denominator": `...)
-		if r.Rate {
-			buf = strconv.AppendInt(buf, r.Denominator, 10)
-		} else {
-			buf = append(buf, "null"...)
-		}
-		buf = append(buf, `, "value": `...)
-		switch v, ok := r.Value(); {
-		case !ok:
-			buf = append(buf, "null"...)
-		case !r.Rate:
-			buf = strconv.AppendInt(buf, r.Numerator, 10)
-		default:
-			buf = strconv.AppendFloat(buf, v, 'g', -1, 64)
-		}
-		buf = append(buf, '}')
+		buf = rs[i].AppendJSON(buf)
 		if _, err := bw.Write(buf); err != nil {
 			return err
 		}
 	}
 	bw.WriteString("\n]}\n")
 	return bw.Flush()
-}
-
-// appendJSONString quotes s for JSON; department codes may hold any text.
-func appendJSONString(buf []byte, s string) []byte {
-	b, _ := json.Marshal(s)
-	return append(buf, b...)
 }
 
 func envOr(key, def string) string {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 func computeDir(t *testing.T, dir string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(append([]string{"compute", "--data", dir}, args...), &out, &errb)
+	code = Run(append([]string{"compute", "--data", dir}, args...), &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -193,7 +193,7 @@ func TestComputeArguments(t *testing.T) {
 	}
 	for _, tc := range tests {
 		var out, errb bytes.Buffer
-		code := run(tc.args, &out, &errb)
+		code := Run(tc.args, &out, &errb)
 		if code != tc.code || !strings.Contains(out.String()+errb.String(), tc.msg) {
 			t.Errorf("%v: exit %d (%s%s), want %d mentioning %q", tc.args, code, out.String(), errb.String(), tc.code, tc.msg)
 		}

@@ -1,8 +1,12 @@
-package main
+// Package cli is Yiping's command line: the commands (serve, compute, and
+// the administrators' user and token commands), their flags, environment
+// variables and configuration file. main is os.Exit(cli.Run(...)).
+package cli
 
 import (
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Exit statuses shared by the subcommands.
@@ -20,10 +24,15 @@ type command struct {
 	run     func(args []string, stdout, stderr io.Writer) int
 }
 
-func commands() []command {
+// commands lists the commands; stdin is what the ones that read standard
+// input get (nil when only listing them).
+func commands(stdin io.Reader) []command {
 	return []command{
 		{"serve", "run the command center: collectors, engine, store, API and wall screens", runServe},
 		{"compute", "compute every indicator from an export directory and print JSON (SPEC.md §7)", runCompute},
+		{"user", "manage users: add, passwd, disable, enable, list (passwords on stdin)", withInput(stdin, runUser)},
+		{"token", "manage the screen tokens of kiosk walls: add, revoke, list", withInput(stdin, runToken)},
+		{"audit", "print the audit log: logins, user and token changes, exports", withInput(stdin, runAudit)},
 		{"version", "print the version", func(_ []string, stdout, _ io.Writer) int {
 			fmt.Fprintln(stdout, "yiping", version)
 			return exitOK
@@ -31,7 +40,7 @@ func commands() []command {
 	}
 }
 
-// version is set at build time with -ldflags "-X main.version=...".
+// version is set at build time with -ldflags "-X github.com/yiping-ioc/yiping/cli.version=...".
 var version = "dev"
 
 func usage(w io.Writer) {
@@ -42,7 +51,7 @@ Usage:
 
 Commands:
 `)
-	for _, c := range commands() {
+	for _, c := range commands(nil) {
 		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
@@ -54,8 +63,16 @@ Examples:
 `)
 }
 
-// run is the whole program behind main, so tests can drive it.
-func run(args []string, stdout, stderr io.Writer) int {
+// Run is RunWithInput with an empty standard input.
+func Run(args []string, stdout, stderr io.Writer) int {
+	return RunWithInput(args, strings.NewReader(""), stdout, stderr)
+}
+
+// RunWithInput is the whole program behind main, so tests can drive it:
+// args are the command line without the program name, stdin what the
+// commands that read standard input (a password) read; the result is the
+// exit status.
+func RunWithInput(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		usage(stderr)
 		return exitUsage
@@ -65,7 +82,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		usage(stdout)
 		return exitOK
 	}
-	for _, c := range commands() {
+	for _, c := range commands(stdin) {
 		if c.name == args[0] {
 			return c.run(args[1:], stdout, stderr)
 		}

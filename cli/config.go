@@ -1,19 +1,15 @@
-package main
+package cli
 
 import (
-	"bytes"
-	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/yiping-ioc/yiping/store/backend"
+	"github.com/yiping-ioc/yiping/yamlconf"
 )
 
 // serveFile is the serve configuration file (YAML, or JSON): the same
@@ -33,17 +29,16 @@ type serveFile struct {
 }
 
 // loadServeFile reads the file strictly: an unknown key is an error naming
-// the file and line, so a misspelt setting is never silently ignored.
+// the file, line and key with a did-you-mean, so a misspelt setting is
+// never silently ignored.
 func loadServeFile(path string) (serveFile, error) {
 	var f serveFile
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return f, fmt.Errorf("config: %w", err)
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		return f, fmt.Errorf("config %s: %w", path, err)
+	if err := yamlconf.DecodeFile(path, b, &f); err != nil {
+		return f, fmt.Errorf("config: %w", err)
 	}
 	// Files named in the config are found beside it.
 	for _, p := range []*string{&f.Collectors, &f.Dashboards, &f.Targets} {

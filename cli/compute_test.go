@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -101,7 +101,7 @@ func TestComputeMatchesReferenceOnSample(t *testing.T) {
 		t.Run(tc.expected, func(t *testing.T) {
 			dir := filepath.Join("testdata", "sample")
 			var stdout, stderr bytes.Buffer
-			code := run(append([]string{"compute", "--data", dir}, tc.args...), &stdout, &stderr)
+			code := Run(append([]string{"compute", "--data", dir}, tc.args...), &stdout, &stderr)
 			if code != exitOK {
 				t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
 			}

@@ -1,0 +1,380 @@
+// Package app builds the serving product from its parts and runs it: the
+// one place where sources → collectors → journal → engine → store/hub →
+// server → screens are wired (app.go), and the one table of every HTTP
+// route with who may call it (routes.go).
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/yiping-ioc/yiping/calendar"
+	"github.com/yiping-ioc/yiping/collectors"
+	"github.com/yiping-ioc/yiping/collectors/all"
+	"github.com/yiping-ioc/yiping/collectors/push"
+	"github.com/yiping-ioc/yiping/console"
+	"github.com/yiping-ioc/yiping/dashboards"
+	"github.com/yiping-ioc/yiping/demo"
+	"github.com/yiping-ioc/yiping/engine"
+	"github.com/yiping-ioc/yiping/history"
+	"github.com/yiping-ioc/yiping/hub"
+	"github.com/yiping-ioc/yiping/journal"
+	"github.com/yiping-ioc/yiping/live"
+	"github.com/yiping-ioc/yiping/record"
+	"github.com/yiping-ioc/yiping/region"
+	"github.com/yiping-ioc/yiping/scoring"
+	"github.com/yiping-ioc/yiping/server"
+	"github.com/yiping-ioc/yiping/store"
+	"github.com/yiping-ioc/yiping/store/backend"
+	"github.com/yiping-ioc/yiping/wall"
+)
+
+// Options is the resolved configuration of a serving process (package cli
+// reads it from flags, the environment and a file).
+type Options struct {
+	Addr    string // listen address, default ":8080"
+	DataDir string // journal, history store, spool; default "./data"
+	// Location is the business time zone; nil means Asia/Shanghai.
+	Location *time.Location
+	// CollectorsFile, DashboardsDir and TargetsFile are the optional
+	// configuration files; "" takes the built-in defaults (no sources,
+	// the built-in screens, SPEC.md's targets).
+	CollectorsFile, DashboardsDir, TargetsFile string
+	// Demo runs the built-in demo platform and collects from it.
+	Demo bool
+	// HistoryEvery is how often live values are recorded into the
+	// history store; default 10 s.
+	HistoryEvery time.Duration
+	Store        backend.Config
+	// Getenv reads the environment (the push intake's token); nil means
+	// os.Getenv.
+	Getenv func(string) string
+	Logger *slog.Logger
+}
+
+// App is the serving product, built and ready to run.
+type App struct {
+	opts Options
+	log  *slog.Logger
+	loc  *time.Location
+
+	targets   *scoring.Config
+	screens   *dashboards.Set
+	eng       *engine.Engine
+	metrics   *prometheus.Registry
+	hub       *hub.Hub
+	presenter *live.Presenter
+	feed      *live.Feed
+	pulse     *live.Pulse
+	jnl       *journal.Journal
+	hist      store.Store
+	writer    *store.Writer
+	runner    *collectors.Runner
+	wall      *wall.Wall
+	console   *console.Console
+	intake    fiberHandler // nil when no push source is configured
+	server    *server.Server
+	handler   http.Handler
+
+	closeOnce sync.Once
+	closers   []func() // in reverse order of opening
+}
+
+// New builds the product: it reads the configuration files (a bad one
+// stops the start naming file, line and field), replays the journal into
+// the engine, opens the history store and prepares every component. ctx
+// bounds the start and runs the demo platform, if any, until it ends.
+// Close releases what New opened when Run is not called.
+func New(ctx context.Context, opts Options) (_ *App, err error) {
+	if opts.Addr == "" {
+		opts.Addr = ":8080"
+	}
+	if opts.DataDir == "" {
+		opts.DataDir = "./data"
+	}
+	if opts.HistoryEvery <= 0 {
+		opts.HistoryEvery = 10 * time.Second
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Location == nil {
+		if opts.Location, err = time.LoadLocation("Asia/Shanghai"); err != nil {
+			return nil, fmt.Errorf("business time zone: %w", err)
+		}
+	}
+	a := &App{opts: opts, log: opts.Logger, loc: opts.Location}
+	defer func() {
+		if err != nil {
+			a.Close() // what was opened before the failure
+		}
+	}()
+	if err := os.MkdirAll(opts.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	if err := a.loadFiles(); err != nil {
+		return nil, err
+	}
+	cal := calendar.Default(a.loc)
+	if a.eng, err = engine.New(engine.Config{Calendar: cal, Now: time.Now().UnixNano()}); err != nil {
+		return nil, err
+	}
+
+	a.metrics = prometheus.NewRegistry()
+	a.metrics.MustRegister(promcollectors.NewGoCollector(), promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}))
+	// A screen subscribes to every value it shows. Every topic holds a
+	// latest value (a number, a ranking, a ticker list, a health record),
+	// so a resume needs no replay ring: a snapshot of the latest value is
+	// the same thing. With ~190,000 topics (indicators × regions ×
+	// periods, rankings) the default ring of 64 messages each held
+	// gigabytes after an hour of the demo; one message each is the floor.
+	a.hub = hub.New(hub.Config{Logger: a.component("hub"), MaxTopics: 1024, HistoryLen: 1, Registerer: a.metrics})
+	a.closers = append(a.closers, a.hub.Close)
+	a.presenter = live.NewPresenter(a.targets, region.Default(), a.loc)
+	a.feed = live.NewFeed(live.FeedConfig{Engine: a.eng, Publisher: a.hub, Presenter: a.presenter, Logger: a.component("feed")})
+	tick := live.NewTicker(a.hub, region.Default(), a.loc, 0)
+	// The collectors file into the engine through the tee: hotline
+	// tickets also go to the screens' live ticker, and every batch pokes
+	// the feed, so a pushed record reaches the screens at once.
+	sink := live.Tee{Sink: a.eng, Ticker: tick, Filed: a.feed.Notify, Logger: a.component("ticker")}
+
+	if err := a.openJournal(ctx, sink); err != nil {
+		return nil, err
+	}
+	bcfg := opts.Store
+	bcfg.DataDir = opts.DataDir
+	if a.hist, err = backend.Open(ctx, bcfg, a.component("store")); err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, func() { a.hist.Close() })
+	a.writer = store.NewWriter(a.hist, store.WriterConfig{Logger: a.component("history")})
+
+	if err := a.buildCollectors(ctx, cal, sink); err != nil {
+		return nil, err
+	}
+	a.pulse = live.NewPulse(live.PulseConfig{Publisher: a.hub, Health: a.runner.Health, Location: a.loc, Logger: a.component("pulse")})
+	if err := a.buildPages(); err != nil {
+		return nil, err
+	}
+	if a.handler, err = a.routesHandler(); err != nil {
+		return nil, err
+	}
+	if a.server, err = server.New(server.Config{Addr: opts.Addr, Handler: a.handler, Logger: a.component("server")}); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *App) component(name string) *slog.Logger { return a.log.With("component", name) }
+
+// loadFiles reads the screens and the targets, the built-in ones unless
+// files are configured.
+func (a *App) loadFiles() error {
+	var err error
+	if a.opts.DashboardsDir != "" {
+		a.screens, err = dashboards.LoadDir(a.opts.DashboardsDir)
+	} else {
+		a.screens, err = dashboards.Default()
+	}
+	if err != nil {
+		return fmt.Errorf("dashboards: %w", err)
+	}
+	a.targets = scoring.Default()
+	if a.opts.TargetsFile != "" {
+		if a.targets, err = scoring.Load(a.opts.TargetsFile); err != nil {
+			return fmt.Errorf("targets: %w", err)
+		}
+	}
+	return nil
+}
+
+// openJournal compacts and replays the journal: every record accepted
+// before a crash is back in the engine before anything new arrives.
+func (a *App) openJournal(ctx context.Context, sink record.Sink) error {
+	dir := filepath.Join(a.opts.DataDir, "journal")
+	// Rewritten to the last version of each record first when it has
+	// grown (the old log stays if that fails: a full disk must not stop a
+	// start).
+	if _, err := journal.Compact(ctx, dir, journal.CompactOptions{Logger: a.component("journal")}); err != nil {
+		a.log.Warn("journal compaction failed; replaying the log as it is", "err", err)
+	}
+	jnl, err := journal.Open(dir, a.component("journal"))
+	if err != nil {
+		return err
+	}
+	a.jnl = jnl
+	a.closers = append(a.closers, func() { jnl.Close() })
+	started := time.Now()
+	st, err := jnl.ReplayInto(ctx, sink, record.NewParser(a.loc))
+	if err != nil {
+		return fmt.Errorf("journal replay: %w", err)
+	}
+	a.log.Info("journal replayed", "frames", st.Frames, "truncated_bytes", st.Truncated, "took", time.Since(started).String())
+	return nil
+}
+
+// buildCollectors reads the sources: the collectors file, the push intake
+// (YIPING_INGEST_TOKEN), the demo platform.
+func (a *App) buildCollectors(ctx context.Context, cal *calendar.Calendar, sink record.Sink) error {
+	var cfg collectors.Config
+	var err error
+	if a.opts.CollectorsFile != "" {
+		if cfg, err = collectors.LoadConfig(a.opts.CollectorsFile, all.Types()); err != nil {
+			return err
+		}
+	}
+	src, ok, err := push.EnvSource(a.opts.Getenv)
+	if err != nil {
+		return fmt.Errorf("push intake: %w", err)
+	}
+	if ok {
+		cfg.Sources = append(cfg.Sources, src)
+	}
+	if a.opts.Demo {
+		ds, err := demo.Start(ctx, cal, a.log)
+		if err != nil {
+			return err
+		}
+		cfg.Sources = append(cfg.Sources, ds...)
+	}
+	cfg.Location = a.loc
+	if a.runner, err = collectors.NewRunner(cfg, sink, a.jnl, a.component("collectors"), a.metrics); err != nil {
+		return err
+	}
+	if h, err := push.Handler(a.runner); err == nil {
+		a.intake = h
+	} else {
+		a.log.Info("push intake off", "reason", err.Error())
+	}
+	return nil
+}
+
+// buildPages prepares the wall screens and the console.
+func (a *App) buildPages() error {
+	var err error
+	a.wall, err = wall.New(wall.Config{
+		Screens: a.screens, Live: a.eng, History: a.hist, Presenter: a.presenter,
+		Sources: func() []string {
+			var names []string
+			for _, s := range a.runner.Sources() {
+				names = append(names, s.Name)
+			}
+			return names
+		},
+		Logger: a.component("wall"),
+	})
+	if err != nil {
+		return err
+	}
+	a.console, err = console.New(console.Config{
+		Live: a.eng, History: a.hist, Regions: region.Default(), Targets: a.targets, Location: a.loc,
+		Logger: a.component("console"),
+	})
+	return err
+}
+
+// Handler returns the product's HTTP handler, for tests that serve it on
+// their own listener.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Run starts the collectors and every background loop, serves on l (nil:
+// the configured address) until ctx ends, then stops everything in order:
+// the collectors, the last history cycle, the store. It closes the App.
+func (a *App) Run(ctx context.Context, l net.Listener) error {
+	defer a.Close()
+	if l == nil {
+		var err error
+		if l, err = a.server.Listen(); err != nil {
+			return err
+		}
+	}
+	if err := a.runner.Start(ctx); err != nil {
+		l.Close()
+		return err
+	}
+	defer func() {
+		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		a.runner.Stop(shut)
+	}()
+	loops, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	run := func(f func(context.Context)) {
+		wg.Add(1)
+		go func() { defer wg.Done(); f(loops) }()
+	}
+	run(a.engineClock)
+	run(a.feed.Run)
+	run(a.pulse.Run)
+	rec := history.New(history.Config{Interval: a.opts.HistoryEvery, Logger: a.component("history")}, a.eng, a.writer)
+	run(rec.Run)
+	// The days before the store began (a fresh install, the demo), filled
+	// from the records once every polled source's first pull is in.
+	bf := history.NewBackfiller(history.BackfillConfig{Logger: a.component("backfill"), Ready: a.firstPullsDone}, a.eng, a.hist, a.loc)
+	run(bf.Run)
+
+	err := a.server.Serve(ctx, l)
+	// The recorder's last cycle must land before the store closes, and
+	// the backfiller must have stopped writing.
+	stop()
+	wg.Wait()
+	return err
+}
+
+// firstPullsDone reports whether every polled source has succeeded once.
+func (a *App) firstPullsDone() bool {
+	for _, s := range a.runner.Health() {
+		if s.Schedule != "" && s.LastSuccess.IsZero() {
+			return false
+		}
+	}
+	return true
+}
+
+// engineClock keeps the engine's clock on the wall clock, so deadlines
+// passing move cases into overdue while nothing else happens. It is the
+// engine clock's one owner; everything else reads the engine's Now.
+func (a *App) engineClock(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			a.eng.Advance(now.UnixNano())
+		}
+	}
+}
+
+// Close releases what New opened, in reverse order. It is safe to call
+// more than once.
+func (a *App) Close() {
+	a.closeOnce.Do(func() {
+		for i := len(a.closers) - 1; i >= 0; i-- {
+			a.closers[i]()
+		}
+	})
+}
+
+// ready reports whether the server can take traffic (/readyz).
+func (a *App) ready() error {
+	if a.jnl == nil || a.hist == nil {
+		return errors.New("starting")
+	}
+	return nil
+}

@@ -1,0 +1,189 @@
+package app
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/yiping-ioc/yiping/assets"
+	"github.com/yiping-ioc/yiping/collectors/push"
+	"github.com/yiping-ioc/yiping/server"
+	"github.com/yiping-ioc/yiping/wall"
+)
+
+type fiberHandler = fiber.Handler
+
+// access says who may call a route.
+type access int
+
+const (
+	// public: health, static files, the login page.
+	public access = iota
+	// screen: the wall screens and their live feed; a signed-in user or
+	// a screen token.
+	screen
+	// user: the console and its API; a signed-in user of any role.
+	user
+	// admin: operations (collector health, metrics); an administrator.
+	admin
+	// ingest: the push intake; its own bearer tokens.
+	ingest
+)
+
+// Body limits: a page or API call sends no body; the push intake sends
+// batches.
+const (
+	noBody     = 0
+	intakeBody = push.DefaultMaxBodyBytes
+)
+
+// route is one entry of the product's route table. Exactly one of fiber
+// and http is set: websocket and streaming routes are net/http handlers,
+// the pages and the API fiber handlers.
+type route struct {
+	method, path string
+	access       access
+	// body is the largest request body accepted; a larger one is refused
+	// with 413 before it is read.
+	body int64
+	// noStore marks answers browsers and proxies must not keep: API
+	// answers and exports.
+	noStore bool
+	// regions are the request parameters naming the regions an answer
+	// covers: each must lie inside the caller's scope.
+	regions []regionParam
+	fiber   fiberHandler
+	http    http.Handler
+}
+
+// regionParam is one request parameter that names a region.
+type regionParam struct {
+	in   string // "query" or "path"
+	name string
+	// list: a comma-separated list of "region" or "region:dept".
+	list bool
+}
+
+// routes is every route of the product: the one place to see what the
+// server answers and who may ask.
+func (a *App) routes() []route {
+	rs := []route{
+		// Operations.
+		{method: "GET", path: "/healthz", access: public, http: http.HandlerFunc(healthz)},
+		{method: "GET", path: "/readyz", access: public, http: http.HandlerFunc(a.readyz)},
+		{method: "GET", path: "/metrics", access: admin, http: promhttp.HandlerFor(a.metrics, promhttp.HandlerOpts{Registry: a.metrics})},
+		{method: "GET", path: "/api/collectors", access: admin, noStore: true, fiber: a.runner.HealthHandler()},
+
+		// Static: scripts, maps, fonts (content-hashed URLs) and the icon.
+		{method: "GET", path: assets.Root, access: public, http: assets.Handler()},
+		{method: "GET", path: "/favicon.ico", access: public, http: http.HandlerFunc(favicon)},
+
+		// The wall screens and their live feed.
+		{method: "GET", path: "/", access: public, fiber: func(c *fiber.Ctx) error { return c.Redirect("/screens", fiber.StatusFound) }},
+		{method: "GET", path: "/ws", access: screen, http: http.HandlerFunc(a.hub.ServeWS)},
+	}
+	rs = append(rs, a.wallRoutes()...)
+	rs = append(rs, a.consoleRoutes()...)
+	if a.intake != nil {
+		rs = append(rs, route{method: "POST", path: "/api/ingest/:kind", access: ingest, body: intakeBody, noStore: true, fiber: a.intake})
+	}
+	return rs
+}
+
+func healthz(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) }
+
+func (a *App) readyz(w http.ResponseWriter, _ *http.Request) {
+	if err := a.ready(); err != nil {
+		http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	w.Write([]byte("ready\n"))
+}
+
+// favicon answers clients that ask for /favicon.ico although every page
+// links the icon.
+func favicon(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Write(assets.IconSVG())
+}
+
+// routesHandler registers the route table: every route on a net/http mux
+// (which refuses unknown paths and oversized bodies before anything is
+// read), the fiber routes also on the fiber application behind the
+// bridge.
+func (a *App) routesHandler() (http.Handler, error) {
+	fapp := fiber.New(fiber.Config{
+		DisableStartupMessage: true, AppName: "yiping",
+		// The bridge bounds bodies before fiber sees them.
+		BodyLimit: int(intakeBody),
+		// Immutable: fasthttp hands out strings that alias its request
+		// buffers and reuses them for the next request; components keep
+		// parameters beyond a request (caches, hub topics), so every
+		// value is copied.
+		Immutable: true,
+	})
+	server.UseRequestContext(fapp)
+	bridge := server.Fiber(fapp, intakeBody)
+	mux := http.NewServeMux()
+	for _, r := range a.routes() {
+		h := r.http
+		if r.fiber != nil {
+			fapp.Add(r.method, r.path, r.fiber)
+			h = bridge
+		}
+		h = server.LimitBody(r.body, h)
+		if r.noStore {
+			h = server.NoStore(h)
+		}
+		mux.Handle(r.method+" "+muxPattern(r.path), h)
+	}
+	return server.SecureHeaders(mux), nil
+}
+
+// muxPattern turns a fiber path into a net/http pattern: ":name" segments
+// become "{name}", "/" alone matches only itself, and a path ending in "/"
+// stays a prefix.
+func muxPattern(path string) string {
+	if path == "/" {
+		return "/{$}"
+	}
+	segs := strings.Split(path, "/")
+	for i, s := range segs {
+		if strings.HasPrefix(s, ":") {
+			segs[i] = "{" + strings.TrimSuffix(s[1:], "?") + "}"
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
+// wallRoutes are the wall screens, their playlists and their static files.
+func (a *App) wallRoutes() []route {
+	return []route{
+		{method: "GET", path: wall.IndexPath, access: screen, fiber: a.wall.Index()},
+		{method: "GET", path: wall.ScreenPath, access: screen, fiber: a.wall.Screen()},
+		{method: "GET", path: wall.PlaylistPath, access: screen, fiber: a.wall.Playlist()},
+		{method: "GET", path: a.wall.ScriptPath(), access: public, fiber: a.wall.Script()},
+		{method: "GET", path: a.wall.StylePath(), access: public, fiber: a.wall.Style()},
+	}
+}
+
+// consoleRoutes are the analyst's console and its API. Its scripts and
+// style are public like every static file; pages and answers need a user.
+func (a *App) consoleRoutes() []route {
+	var rs []route
+	for _, r := range a.console.Routes() {
+		acc, noStore := user, true
+		if strings.HasPrefix(r.Path, "/console/") && (strings.HasSuffix(r.Path, ".js") || strings.HasSuffix(r.Path, ".css")) {
+			acc, noStore = public, false
+		}
+		rt := route{method: r.Method, path: r.Path, access: acc, noStore: noStore, fiber: r.Handler}
+		for _, p := range r.Regions {
+			rt.regions = append(rt.regions, regionParam{in: p.In, name: p.Name, list: p.List})
+		}
+		rs = append(rs, rt)
+	}
+	return rs
+}

@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/yiping-ioc/yiping/app"
+	"github.com/yiping-ioc/yiping/store/backend"
+)
+
+type serveOptions struct {
+	addr, dataDir, tz, collectorsFile string
+	dashboardsDir, targetsFile        string
+	demo                              bool
+	historyEvery                      time.Duration
+	store                             backend.Config
+}
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o serveOptions
+	configFile := fs.String("config", os.Getenv("YIPING_CONFIG"), "configuration file, YAML: addr, data_dir, tz, demo, collectors, dashboards, targets, history_every, store{kind, influxdb{url, token, org, bucket}} (env YIPING_CONFIG)")
+	fs.StringVar(&o.addr, "addr", ":8080", "listen address (env YIPING_ADDR)")
+	fs.StringVar(&o.dataDir, "data-dir", "./data", "where Yiping keeps its state: journal, history store, spool (env YIPING_DATA_DIR)")
+	fs.StringVar(&o.tz, "tz", "Asia/Shanghai", "business time zone (env YIPING_TZ)")
+	fs.StringVar(&o.collectorsFile, "collectors", "", "collector sources config file, YAML (env YIPING_COLLECTORS)")
+	fs.StringVar(&o.dashboardsDir, "dashboards", "", "directory of wall screen definitions, YAML (default: the built-in screens; env YIPING_DASHBOARDS)")
+	fs.StringVar(&o.targetsFile, "targets", "", "targets, floors, weights and tiers per region level, YAML (default: SPEC.md's; env YIPING_TARGETS)")
+	fs.BoolVar(&o.demo, "demo", true, "run the built-in demo platform (Gansu) and collect from it (env YIPING_DEMO=0 turns it off)")
+	fs.DurationVar(&o.historyEvery, "history-every", 10*time.Second, "how often indicator values are recorded into the history store")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, "Usage: yiping serve [--addr :8080] [--data-dir ./data] [--collectors sources.yaml] [--demo=false]\n\n"+
+			"Runs the command center on one port: collectors, engine, history store, API.\n"+
+			"The history store is embedded unless YIPING_STORE=influxdb (with YIPING_INFLUX_URL,\n"+
+			"YIPING_INFLUX_TOKEN, YIPING_INFLUX_ORG, YIPING_INFLUX_BUCKET). YIPING_INGEST_TOKEN\n"+
+			"enables the push intake POST /api/ingest/{kind}.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "yiping serve: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	var file serveFile
+	if *configFile != "" {
+		var err error
+		if file, err = loadServeFile(*configFile); err != nil {
+			fmt.Fprintf(stderr, "yiping serve: %v\n", err)
+			return exitUsage
+		}
+	}
+	var err error
+	if o.store, err = resolve(fs, &o, file, os.Getenv); err != nil {
+		fmt.Fprintf(stderr, "yiping serve: %v\n", err)
+		return exitUsage
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	opts, err := o.appOptions(log)
+	if err != nil {
+		fmt.Fprintf(stderr, "yiping serve: %v\n", err)
+		return exitUsage
+	}
+	a, err := app.New(ctx, opts)
+	if err != nil {
+		log.Error("serve", "err", err)
+		return exitFailure
+	}
+	if err := a.Run(ctx, nil); err != nil {
+		log.Error("serve", "err", err)
+		return exitFailure
+	}
+	log.Info("stopped")
+	return exitOK
+}
+
+// appOptions turns the resolved settings into the app's options.
+func (o serveOptions) appOptions(log *slog.Logger) (app.Options, error) {
+	loc, err := time.LoadLocation(o.tz)
+	if err != nil {
+		return app.Options{}, fmt.Errorf("--tz: %w", err)
+	}
+	return app.Options{
+		Addr: o.addr, DataDir: o.dataDir, Location: loc,
+		CollectorsFile: o.collectorsFile, DashboardsDir: o.dashboardsDir, TargetsFile: o.targetsFile,
+		Demo: o.demo, HistoryEvery: o.historyEvery, Store: o.store, Getenv: os.Getenv, Logger: log,
+	}, nil
+}

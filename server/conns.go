@@ -1,0 +1,179 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// ConnLimits caps open connections so that no client can take every file
+// descriptor: without caps, ten thousand idle keep-alive connections from
+// one address left /healthz unanswered and the collectors unable to open
+// theirs.
+type ConnLimits struct {
+	// Total caps the connections from other hosts; default the process's
+	// file descriptor limit less a fifth (at least 256) for the store,
+	// the journal and the collectors' own connections.
+	Total int
+	// PerAddress caps the connections of one client address; default a
+	// quarter of Total. Screens behind one reverse proxy share its
+	// address: raise it there.
+	PerAddress int
+	// LoopbackReserve is how many connections from loopback (health
+	// checks, a local proxy) are taken beyond Total, so that the host can
+	// still ask whether the server is alive when it is full; default 64.
+	// Loopback is not capped per address.
+	LoopbackReserve int
+}
+
+func (c ConnLimits) withDefaults() ConnLimits {
+	if c.Total <= 0 {
+		n := fdLimit()
+		c.Total = max(64, n-max(256, n/5))
+	}
+	if c.PerAddress <= 0 {
+		c.PerAddress = max(1, c.Total/4)
+	}
+	if c.LoopbackReserve <= 0 {
+		c.LoopbackReserve = 64
+	}
+	return c
+}
+
+// fdLimit is the soft limit on open files, 1024 when unknown.
+func fdLimit() int {
+	var r syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &r); err != nil || r.Cur == 0 || r.Cur > 1<<24 {
+		return 1024
+	}
+	return int(r.Cur)
+}
+
+// LimitListener returns l with the caps of c: a connection beyond a cap is
+// closed as soon as it is accepted (so the kernel's queue does not fill
+// with clients nobody serves), and the refusals are logged at most once a
+// minute.
+func LimitListener(l net.Listener, c ConnLimits, log *slog.Logger) net.Listener {
+	c = c.withDefaults()
+	if log == nil {
+		log = slog.Default()
+	}
+	return &limitListener{Listener: l, cfg: c, log: log, per: map[string]int{}}
+}
+
+type limitListener struct {
+	net.Listener
+	cfg ConnLimits
+	log *slog.Logger
+
+	mu       sync.Mutex
+	total    int            // connections from other hosts
+	loopback int            // connections from loopback
+	per      map[string]int // by address, other hosts only
+
+	refused  atomic.Int64
+	lastWarn atomic.Int64 // unix seconds
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		addr, loop := hostOf(c.RemoteAddr())
+		if l.admit(addr, loop) {
+			return &limitedConn{Conn: c, l: l, addr: addr, loop: loop}, nil
+		}
+		c.Close()
+		l.refused.Add(1)
+		if now := time.Now().Unix(); now-l.lastWarn.Load() >= 60 {
+			l.lastWarn.Store(now)
+			l.log.Warn("connections refused: over the cap", "refused_total", l.refused.Load(), "addr", addr,
+				"max_conns", l.cfg.Total, "max_conns_per_address", l.cfg.PerAddress)
+		}
+	}
+}
+
+func hostOf(a net.Addr) (string, bool) {
+	if ta, ok := a.(*net.TCPAddr); ok {
+		return ta.IP.String(), ta.IP.IsLoopback()
+	}
+	host, _, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String(), false
+	}
+	ip := net.ParseIP(host)
+	return host, ip != nil && ip.IsLoopback()
+}
+
+func (l *limitListener) admit(addr string, loop bool) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if loop {
+		if l.total+l.loopback >= l.cfg.Total+l.cfg.LoopbackReserve {
+			return false
+		}
+		l.loopback++
+		return true
+	}
+	if l.total+max(0, l.loopback-l.cfg.LoopbackReserve) >= l.cfg.Total || l.per[addr] >= l.cfg.PerAddress {
+		return false
+	}
+	l.total++
+	l.per[addr]++
+	return true
+}
+
+func (l *limitListener) release(addr string, loop bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if loop {
+		l.loopback--
+		return
+	}
+	l.total--
+	if l.per[addr]--; l.per[addr] <= 0 {
+		delete(l.per, addr)
+	}
+}
+
+// Open returns the connections open now: from other hosts and from
+// loopback.
+func (l *limitListener) Open() (others, loopback int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.total, l.loopback
+}
+
+// limitedConn gives its slot back once when closed, also when a websocket
+// handler hijacked it.
+type limitedConn struct {
+	net.Conn
+	l    *limitListener
+	addr string
+	loop bool
+	once sync.Once
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() { c.l.release(c.addr, c.loop) })
+	return err
+}
+
+// SyscallConn exposes the socket, so the hub can write to it with
+// non-blocking system calls as it does to an unwrapped TCP connection.
+func (c *limitedConn) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := c.Conn.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.New("server: connection has no file descriptor")
+}
+
+// Unwrap returns the accepted connection.
+func (c *limitedConn) Unwrap() net.Conn { return c.Conn }
