@@ -6,19 +6,24 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/yiping-ioc/yiping/access"
 	"github.com/yiping-ioc/yiping/calendar"
 	"github.com/yiping-ioc/yiping/collectors"
 	"github.com/yiping-ioc/yiping/collectors/all"
@@ -31,6 +36,7 @@ import (
 	"github.com/yiping-ioc/yiping/hub"
 	"github.com/yiping-ioc/yiping/journal"
 	"github.com/yiping-ioc/yiping/live"
+	"github.com/yiping-ioc/yiping/login"
 	"github.com/yiping-ioc/yiping/record"
 	"github.com/yiping-ioc/yiping/region"
 	"github.com/yiping-ioc/yiping/scoring"
@@ -57,6 +63,20 @@ type Options struct {
 	// history store; default 10 s.
 	HistoryEvery time.Duration
 	Store        backend.Config
+	// AccessDSN is the PostgreSQL database of users, sessions, screen
+	// tokens and the audit log; "" keeps them in SQLite in DataDir.
+	AccessDSN string
+	// AllowedOrigins are the browser origins (scheme://host[:port]) the
+	// screens and the console are served under, for the websocket's and
+	// state-changing requests' origin check; empty: the request's own
+	// host only.
+	AllowedOrigins []string
+	// TrustedProxies are the reverse proxies (CIDR prefixes) whose
+	// X-Forwarded-For and X-Forwarded-Proto are believed.
+	TrustedProxies []netip.Prefix
+	// MetricsToken, when set, lets a scraper read /metrics with
+	// "Authorization: Bearer <token>"; administrators always may.
+	MetricsToken string
 	// Getenv reads the environment (the push intake's token); nil means
 	// os.Getenv.
 	Getenv func(string) string
@@ -83,8 +103,12 @@ type App struct {
 	runner    *collectors.Runner
 	wall      *wall.Wall
 	console   *console.Console
+	access    *access.Service
+	login     *login.Login
+	guard     *guard
 	intake    fiberHandler // nil when no push source is configured
 	server    *server.Server
+	fiber     *fiber.App // the pages and the API, behind the bridge
 	handler   http.Handler
 
 	closeOnce sync.Once
@@ -142,7 +166,14 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	// the same thing. With ~190,000 topics (indicators × regions ×
 	// periods, rankings) the default ring of 64 messages each held
 	// gigabytes after an hour of the demo; one message each is the floor.
-	a.hub = hub.New(hub.Config{Logger: a.component("hub"), MaxTopics: 1024, HistoryLen: 1, Registerer: a.metrics})
+	a.hub = hub.New(hub.Config{
+		Logger: a.component("hub"), MaxTopics: 1024, HistoryLen: 1, Registerer: a.metrics,
+		AllowedOrigins: opts.AllowedOrigins,
+		// The router authenticated the upgrade request; the hub asks
+		// about every topic.
+		Principal: func(r *http.Request) any { p, _ := access.FromContext(r.Context()); return p },
+		Authorize: topicAllowed,
+	})
 	a.closers = append(a.closers, a.hub.Close)
 	a.presenter = live.NewPresenter(a.targets, region.Default(), a.loc)
 	a.feed = live.NewFeed(live.FeedConfig{Engine: a.eng, Publisher: a.hub, Presenter: a.presenter, Logger: a.component("feed")})
@@ -167,6 +198,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 	a.pulse = live.NewPulse(live.PulseConfig{Publisher: a.hub, Health: a.runner.Health, Location: a.loc, Logger: a.component("pulse")})
+	if err := a.buildAccess(ctx); err != nil {
+		return nil, err
+	}
 	if err := a.buildPages(); err != nil {
 		return nil, err
 	}
@@ -263,6 +297,49 @@ func (a *App) buildCollectors(ctx context.Context, cal *calendar.Calendar, sink 
 	return nil
 }
 
+// buildAccess opens the store of users, sessions, screen tokens and the
+// audit log, and on a first start (no user yet) creates an administrator
+// and a screen token for the demo wall, printing their secrets once.
+func (a *App) buildAccess(ctx context.Context) error {
+	st, err := access.OpenStore(ctx, access.StoreConfig{DataDir: a.opts.DataDir, DSN: a.opts.AccessDSN})
+	if err != nil {
+		return fmt.Errorf("access store: %w", err)
+	}
+	a.closers = append(a.closers, func() { st.Close() })
+	if a.access, err = access.New(access.Config{Store: st, Logger: a.component("access"), Regions: region.Default()}); err != nil {
+		return err
+	}
+	a.guard = &guard{svc: a.access, screens: a.screens, trusted: a.opts.TrustedProxies, origins: a.opts.AllowedOrigins,
+		intakeOK: push.Authorizer(a.runner)}
+	if a.opts.MetricsToken != "" {
+		a.guard.metricsToken, a.guard.hasMetrics = sha256.Sum256([]byte(a.opts.MetricsToken)), true
+	}
+	if a.login, err = login.New(login.Config{Service: a.access, Secure: a.guard.secure, ClientAddr: a.guard.clientAddr, Logger: a.component("login")}); err != nil {
+		return err
+	}
+	first, err := a.access.FirstStart(ctx)
+	if err != nil {
+		return err
+	}
+	if first != nil {
+		// Printed once: only hashes are kept.
+		a.log.Warn("first start: created the administrator and a screen token for the demo wall; keep these, they are not shown again",
+			"user", first.AdminName, "password", first.AdminPassword,
+			"wall", "http://localhost"+portOf(a.opts.Addr)+"/playlists/"+first.Playlist+"?token="+first.Token,
+			"token_id", first.TokenID,
+			"change_password", "yiping user passwd "+first.AdminName)
+	}
+	return nil
+}
+
+// portOf is ":8080" of an address such as ":8080" or "0.0.0.0:8080".
+func portOf(addr string) string {
+	if i := strings.LastIndexByte(addr, ':'); i >= 0 {
+		return addr[i:]
+	}
+	return ""
+}
+
 // buildPages prepares the wall screens and the console.
 func (a *App) buildPages() error {
 	var err error
@@ -282,7 +359,7 @@ func (a *App) buildPages() error {
 	}
 	a.console, err = console.New(console.Config{
 		Live: a.eng, History: a.hist, Regions: region.Default(), Targets: a.targets, Location: a.loc,
-		Logger: a.component("console"),
+		SessionAPI: login.SessionPath, Logger: a.component("console"),
 	})
 	return err
 }
@@ -318,6 +395,7 @@ func (a *App) Run(ctx context.Context, l net.Listener) error {
 		go func() { defer wg.Done(); f(loops) }()
 	}
 	run(a.engineClock)
+	run(a.revalidate)
 	run(a.feed.Run)
 	run(a.pulse.Run)
 	rec := history.New(history.Config{Interval: a.opts.HistoryEvery, Logger: a.component("history")}, a.eng, a.writer)
@@ -357,6 +435,32 @@ func (a *App) engineClock(ctx context.Context) {
 			return
 		case now := <-t.C:
 			a.eng.Advance(now.UnixNano())
+		}
+	}
+}
+
+// revalidate closes, within seconds, the websockets of sessions that ended
+// and screen tokens that were revoked (also by the CLI, in another
+// process): every 2 s it asks whether each connected principal is still
+// valid (a cached look-up, cheap for thousands of screens).
+func (a *App) revalidate(ctx context.Context) {
+	t := time.NewTicker(2 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		gone := map[any]bool{}
+		for _, p := range a.hub.Principals() {
+			if pr, ok := p.(*access.Principal); ok && !a.access.Valid(ctx, pr) {
+				gone[p] = true
+			}
+		}
+		if len(gone) > 0 {
+			n := a.hub.Disconnect(func(p any) bool { return gone[p] })
+			a.log.Info("closed websockets whose access ended", "clients", n)
 		}
 	}
 }

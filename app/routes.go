@@ -7,28 +7,32 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/yiping-ioc/yiping/access"
 	"github.com/yiping-ioc/yiping/assets"
 	"github.com/yiping-ioc/yiping/collectors/push"
+	"github.com/yiping-ioc/yiping/login"
 	"github.com/yiping-ioc/yiping/server"
 	"github.com/yiping-ioc/yiping/wall"
 )
 
 type fiberHandler = fiber.Handler
 
-// access says who may call a route.
-type access int
+// accessClass says who may call a route.
+type accessClass int
 
 const (
-	// public: health, static files, the login page.
-	public access = iota
+	// public: health, static files, the sign-in page.
+	public accessClass = iota
 	// screen: the wall screens and their live feed; a signed-in user or
-	// a screen token.
+	// a screen token (bound to its screen or playlist).
 	screen
 	// user: the console and its API; a signed-in user of any role.
 	user
-	// admin: operations (collector health, metrics); an administrator.
+	// admin: operations (collector health, metrics, the audit log); an
+	// administrator (or, for /metrics, the metrics token).
 	admin
-	// ingest: the push intake; its own bearer tokens.
+	// ingest: the push intake; its own bearer tokens, checked before the
+	// body is read.
 	ingest
 )
 
@@ -44,7 +48,7 @@ const (
 // the pages and the API fiber handlers.
 type route struct {
 	method, path string
-	access       access
+	access       accessClass
 	// body is the largest request body accepted; a larger one is refused
 	// with 413 before it is read.
 	body int64
@@ -54,8 +58,16 @@ type route struct {
 	// regions are the request parameters naming the regions an answer
 	// covers: each must lie inside the caller's scope.
 	regions []regionParam
-	fiber   fiberHandler
-	http    http.Handler
+	// screenParam: "screen" when the path's :id is a screen, "playlist"
+	// when it is a playlist (a screen token is bound to one of them).
+	screenParam string
+	// page: an HTML page, to which a browser without a session is sent
+	// through the sign-in page rather than answered 401.
+	page bool
+	// audit: the audit action of a successful call (exports).
+	audit string
+	fiber fiberHandler
+	http  http.Handler
 }
 
 // regionParam is one request parameter that names a region.
@@ -80,7 +92,17 @@ func (a *App) routes() []route {
 		{method: "GET", path: assets.Root, access: public, http: assets.Handler()},
 		{method: "GET", path: "/favicon.ico", access: public, http: http.HandlerFunc(favicon)},
 
-		// The wall screens and their live feed.
+		// Signing in and out, who is signed in, the audit log.
+		{method: "GET", path: login.PagePath, access: public, http: a.login.Page()},
+		{method: "GET", path: a.login.ScriptPath(), access: public, http: a.login.Script()},
+		{method: "GET", path: a.login.StylePath(), access: public, http: a.login.Style()},
+		{method: "POST", path: login.SignInPath, access: public, body: login.MaxBody, noStore: true, http: a.login.SignIn()},
+		{method: "POST", path: login.SignOutPath, access: user, noStore: true, http: a.login.SignOut()},
+		{method: "GET", path: login.SessionPath, access: screen, noStore: true, http: a.login.Session()},
+		{method: "GET", path: "/api/audit", access: admin, noStore: true, http: http.HandlerFunc(a.auditLog)},
+
+		// The wall screens and their live feed (topics checked one by one
+		// against the caller's scope: see topicAllowed).
 		{method: "GET", path: "/", access: public, fiber: func(c *fiber.Ctx) error { return c.Redirect("/screens", fiber.StatusFound) }},
 		{method: "GET", path: "/ws", access: screen, http: http.HandlerFunc(a.hub.ServeWS)},
 	}
@@ -126,15 +148,22 @@ func (a *App) routesHandler() (http.Handler, error) {
 		Immutable: true,
 	})
 	server.UseRequestContext(fapp)
+	a.fiber = fapp
 	bridge := server.Fiber(fapp, intakeBody)
 	mux := http.NewServeMux()
 	for _, r := range a.routes() {
 		h := r.http
 		if r.fiber != nil {
 			fapp.Add(r.method, r.path, r.fiber)
+			if r.method == http.MethodGet {
+				fapp.Add(http.MethodHead, r.path, r.fiber)
+			}
 			h = bridge
 		}
+		// Who the caller is first, then the size of the body: neither
+		// reads it.
 		h = server.LimitBody(r.body, h)
+		h = a.guard.wrap(r, h)
 		if r.noStore {
 			h = server.NoStore(h)
 		}
@@ -162,9 +191,9 @@ func muxPattern(path string) string {
 // wallRoutes are the wall screens, their playlists and their static files.
 func (a *App) wallRoutes() []route {
 	return []route{
-		{method: "GET", path: wall.IndexPath, access: screen, fiber: a.wall.Index()},
-		{method: "GET", path: wall.ScreenPath, access: screen, fiber: a.wall.Screen()},
-		{method: "GET", path: wall.PlaylistPath, access: screen, fiber: a.wall.Playlist()},
+		{method: "GET", path: wall.IndexPath, access: screen, page: true, fiber: a.wall.Index()},
+		{method: "GET", path: wall.ScreenPath, access: screen, page: true, screenParam: "screen", fiber: a.wall.Screen()},
+		{method: "GET", path: wall.PlaylistPath, access: screen, page: true, screenParam: "playlist", fiber: a.wall.Playlist()},
 		{method: "GET", path: a.wall.ScriptPath(), access: public, fiber: a.wall.Script()},
 		{method: "GET", path: a.wall.StylePath(), access: public, fiber: a.wall.Style()},
 	}
@@ -179,7 +208,11 @@ func (a *App) consoleRoutes() []route {
 		if strings.HasPrefix(r.Path, "/console/") && (strings.HasSuffix(r.Path, ".js") || strings.HasSuffix(r.Path, ".css")) {
 			acc, noStore = public, false
 		}
-		rt := route{method: r.Method, path: r.Path, access: acc, noStore: noStore, fiber: r.Handler}
+		rt := route{method: r.Method, path: r.Path, access: acc, noStore: noStore, fiber: r.Handler,
+			page: r.Path == "/console" || r.Path == "/console/ranking-chart"}
+		if strings.HasPrefix(r.Path, "/api/export/") {
+			rt.audit = access.ActionExport
+		}
 		for _, p := range r.Regions {
 			rt.regions = append(rt.regions, regionParam{in: p.In, name: p.Name, list: p.List})
 		}

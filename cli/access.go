@@ -55,6 +55,9 @@ func (f *storeFlags) resolve(getenv func(string) string) (access.StoreConfig, er
 		if err != nil {
 			return access.StoreConfig{}, err
 		}
+		if file.AccessDSN != "" {
+			return access.StoreConfig{DSN: file.AccessDSN}, nil
+		}
 		dir = file.DataDir
 	}
 	return access.StoreConfig{DataDir: first(dir, "./data")}, nil

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/yiping-ioc/yiping/store/backend"
@@ -26,6 +27,12 @@ type serveFile struct {
 	Dashboards   string         `yaml:"dashboards"`
 	Targets      string         `yaml:"targets"`
 	Store        backend.Config `yaml:"store"`
+	// Access: the PostgreSQL DSN of users, sessions, tokens and audit
+	// (default SQLite in data_dir), the allowed browser origins and the
+	// trusted reverse proxies.
+	AccessDSN      string   `yaml:"access_dsn"`
+	AllowedOrigins []string `yaml:"allowed_origins"`
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // loadServeFile reads the file strictly: an unknown key is an error naming
@@ -70,6 +77,19 @@ func resolve(fs *flag.FlagSet, o *serveOptions, f serveFile, getenv func(string)
 	str(&o.collectorsFile, "collectors", "YIPING_COLLECTORS", f.Collectors)
 	str(&o.dashboardsDir, "dashboards", "YIPING_DASHBOARDS", f.Dashboards)
 	str(&o.targetsFile, "targets", "YIPING_TARGETS", f.Targets)
+	str(&o.accessDSN, "access-dsn", "YIPING_ACCESS_DSN", f.AccessDSN)
+	list := func(dst *string, flagName, env string, file []string) {
+		switch {
+		case set[flagName]:
+		case getenv(env) != "":
+			*dst = getenv(env)
+		case len(file) > 0:
+			*dst = strings.Join(file, ",")
+		}
+	}
+	list(&o.allowedOrigins, "allowed-origins", "YIPING_ALLOWED_ORIGINS", f.AllowedOrigins)
+	list(&o.trustedProxies, "trusted-proxies", "YIPING_TRUSTED_PROXIES", f.TrustedProxies)
+	o.metricsToken = getenv("YIPING_METRICS_TOKEN")
 	if !set["demo"] {
 		switch v := getenv("YIPING_DEMO"); {
 		case v != "":

@@ -46,6 +46,9 @@ type Config struct {
 	// DefaultRegion is the region the page opens at; default "620000"
 	// (Gansu).
 	DefaultRegion string
+	// SessionAPI is the path that says who is signed in (the page shows
+	// the name and a sign-out button); "" shows nobody.
+	SessionAPI string
 	// CachePoints bounds the cache of history reads for past instants
 	// (about 100 bytes a point); 0 means 500,000 points, negative turns
 	// the cache off. CacheTTL bounds an entry's age (default 10 minutes):

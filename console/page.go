@@ -205,7 +205,7 @@ func (c *Console) handlePage(ctx *fiber.Ctx) error {
 		"Lang": st.Lang, "T": t, "State": st, "View": data,
 		"Indicators": inds, "Periods": periods, "Bys": bys,
 		"ECharts": assets.ECharts(), "FontCSS": assets.FontCSS(), "FontFamily": template.CSS(assets.FontFamily),
-		"Icon": assets.Icon(),
+		"Icon": assets.Icon(), "SessionAPI": c.cfg.SessionAPI,
 		"Data": jsonScript(blob), "Dict": jsonScript(dictJSON),
 		"JS": c.page.url("console.js"), "CSS": c.page.url("console.css"),
 	})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/yiping-ioc/yiping/access"
 	"github.com/yiping-ioc/yiping/browsertest"
 )
 
@@ -35,12 +36,14 @@ func TestIngestToPixel(t *testing.T) {
 	addr, dataDir := freeAddr(t), t.TempDir()
 	base := "http://" + addr
 	const token = "pixel-bench-token-0123456789"
+	addUser(t, dataDir, "bench", access.RoleAdmin, "620000")
 	prod := startProduct(t, bin, addr, dataDir, "YIPING_INGEST_TOKEN="+token, "YIPING_STORE=", "YIPING_DEMO=1", "YIPING_CONFIG=")
+	c, _ := signIn(t, base, "bench")
 
 	// Measure the steady state: after every demo source's first pull (the
 	// 35-day backlog) has landed and its burst of changes has gone out.
 	eventually(t, "demo backlog collected", func() string {
-		_, body := get(t, base+"/api/collectors")
+		_, body := getWith(t, c, base+"/api/collectors")
 		if strings.Count(body, `"last_success"`) < 5 {
 			return "demo sources still on their first pull"
 		}
@@ -50,12 +53,12 @@ func TestIngestToPixel(t *testing.T) {
 	ctx := browsertest.Chrome(t, browsertest.Options{Timeout: time.Duration(n)*5*time.Second + 2*time.Minute})
 	const region = "620802" // the demo sends no calls here: only the pushes move it
 	tile := `.tile-value .val[data-indicator="call_volume"][data-region="` + region + `"][data-period="month"]`
-	if err := chromedp.Run(ctx, chromedp.Navigate(base+"/screens/hotline?region="+region)); err != nil {
-		t.Fatal(err)
-	}
-	waitPage(ctx, t, "screen live", `document.body.dataset.state === "live"`, 30*time.Second)
+	signInChromium(ctx, t, base, "/screens/hotline?region="+region, "bench")
+	waitPage(ctx, t, "screen live", `location.pathname === "/screens/hotline" && document.body.dataset.state === "live"`, 30*time.Second)
 	// A browser of its own: a background tab gets no animation frames.
 	peer := browsertest.Chrome(t, browsertest.Options{Timeout: time.Duration(n)*5*time.Second + 2*time.Minute})
+	signInChromium(peer, t, base, "/console", "bench")
+	waitPage(peer, t, "console open", `location.pathname === "/console"`, 30*time.Second)
 	// Yiping: stamp the frame after the tile's data-value changes.
 	if err := chromedp.Run(ctx, chromedp.Evaluate(`window.__stamps = {}; window.__dom = {};
 		new MutationObserver(() => { const v = document.querySelector('`+tile+`').dataset.value;

@@ -15,6 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/yiping-ioc/yiping/access"
 	"github.com/yiping-ioc/yiping/app"
 	"github.com/yiping-ioc/yiping/store"
 	"github.com/yiping-ioc/yiping/store/embedded"
@@ -56,8 +57,8 @@ func eventually(t *testing.T, what string, f func() string) {
 	t.Fatalf("%s: %s", what, last)
 }
 
-func indicatorValue(t *testing.T, base, ind, region string) (float64, bool) {
-	code, body := get(t, base+"/api/indicators?period=month&indicator="+ind+"&region="+region)
+func indicatorValue(t *testing.T, c *http.Client, base, ind, region string) (float64, bool) {
+	code, body := getWith(t, c, base+"/api/indicators?period=month&indicator="+ind+"&region="+region)
 	if code != 200 {
 		return 0, false
 	}
@@ -91,6 +92,7 @@ func TestServeEndToEnd(t *testing.T) {
 	t.Setenv("YIPING_INGEST_TOKEN", "test-token-0123456789")
 	t.Setenv("YIPING_STORE", "")
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	addUser(t, dataDir, "e2e-admin", access.RoleAdmin, "620000")
 	addr := freeAddr(t)
 	base := "http://" + addr
 	ctx, cancel := context.WithCancel(context.Background())
@@ -116,14 +118,22 @@ func TestServeEndToEnd(t *testing.T) {
 		}
 		return ""
 	})
+	// Nothing but health answers anyone.
+	if code, _ := get(t, base+"/api/indicators?period=month&region=620000"); code != http.StatusUnauthorized {
+		t.Errorf("/api/indicators without a session: %d, want 401", code)
+	}
+	if _, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil); err == nil {
+		t.Error("websocket without a session: connected")
+	}
+	c, _ := signIn(t, base, "e2e-admin")
 	eventually(t, "demo tickets collected", func() string {
-		if v, ok := indicatorValue(t, base, "ticket_volume", "620000"); !ok || v < 1000 {
+		if v, ok := indicatorValue(t, c, base, "ticket_volume", "620000"); !ok || v < 1000 {
 			return fmt.Sprintf("ticket_volume this month = %v (%v)", v, ok)
 		}
 		return ""
 	})
 	// A wall screen's live feed: subscribe before the push.
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", nil)
+	ws, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws", cookieHeader(c, base))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +146,7 @@ func TestServeEndToEnd(t *testing.T) {
 	// Push intake: one call in a county the demo does not use for calls.
 	csv := "call_id,region_code,offered_at,answered,wait_seconds\nPUSH-1,620802,%s,1,3\nPUSH-2,6208,%s,1,3\n"
 	now := time.Now().Add(-time.Minute).Format(time.RFC3339)
-	before, _ := indicatorValue(t, base, "call_volume", "620802")
+	before, _ := indicatorValue(t, c, base, "call_volume", "620802")
 	req, _ := http.NewRequest("POST", base+"/api/ingest/calls", strings.NewReader(fmt.Sprintf(csv, now, now)))
 	req.Header.Set("Authorization", "Bearer test-token-0123456789")
 	req.Header.Set("Content-Type", "text/csv")
@@ -150,7 +160,7 @@ func TestServeEndToEnd(t *testing.T) {
 		t.Fatalf("intake answered %d %s", resp.StatusCode, body)
 	}
 	eventually(t, "pushed call counted", func() string {
-		if v, _ := indicatorValue(t, base, "call_volume", "620802"); v != before+1 {
+		if v, _ := indicatorValue(t, c, base, "call_volume", "620802"); v != before+1 {
 			return fmt.Sprintf("call_volume 620802 = %v, want %v", v, before+1)
 		}
 		return ""
@@ -174,22 +184,25 @@ func TestServeEndToEnd(t *testing.T) {
 	// The address itself leads to the screens (the client follows the
 	// redirect), and the screens and the console answer.
 	for _, path := range []string{"/", "/screens/overview", "/console"} {
-		if code, body := get(t, base+path); code != 200 || !strings.Contains(body, "<html") {
+		if code, body := getWith(t, c, base+path); code != 200 || !strings.Contains(body, "<html") {
 			t.Errorf("GET %s: %d %.200s", path, code, body)
 		}
 	}
 	if code, body := get(t, base+"/healthz"); code != 200 {
 		t.Errorf("healthz %d %s", code, body)
 	}
-	if code, body := get(t, base+"/api/collectors"); code != 200 || !strings.Contains(body, "demo-tickets") {
+	if code, body := getWith(t, c, base+"/api/collectors"); code != 200 || !strings.Contains(body, "demo-tickets") {
 		t.Errorf("collector health %d %.300s", code, body)
 	}
-	if code, body := get(t, base+"/metrics"); code != 200 || !strings.Contains(body, "yiping_collector_runs_total") ||
+	if code, _ := get(t, base+"/metrics"); code != http.StatusUnauthorized {
+		t.Errorf("/metrics without a session: %d, want 401", code)
+	}
+	if code, body := getWith(t, c, base+"/metrics"); code != 200 || !strings.Contains(body, "yiping_collector_runs_total") ||
 		!strings.Contains(body, "yiping_hub_clients 1") || !strings.Contains(body, "yiping_hub_messages_sent_total") {
 		t.Errorf("metrics %d lack collector runs or hub figures (one client connected)", code)
 	}
-	tickets, _ := indicatorValue(t, base, "ticket_volume", "620000")
-	calls, _ := indicatorValue(t, base, "call_volume", "620802")
+	tickets, _ := indicatorValue(t, c, base, "ticket_volume", "620000")
+	calls, _ := indicatorValue(t, c, base, "call_volume", "620802")
 	cancel()
 	select {
 	case err := <-done:
@@ -218,8 +231,8 @@ func TestServeEndToEnd(t *testing.T) {
 		done <- serve(ctx2, app.Options{Addr: addr, DataDir: dataDir, HistoryEvery: time.Second, Logger: log})
 	}()
 	eventually(t, "indicators restored from the journal", func() string {
-		got, _ := indicatorValue(t, base, "ticket_volume", "620000")
-		gotCalls, _ := indicatorValue(t, base, "call_volume", "620802")
+		got, _ := indicatorValue(t, c, base, "ticket_volume", "620000")
+		gotCalls, _ := indicatorValue(t, c, base, "call_volume", "620802")
 		if got < tickets || gotCalls != calls {
 			return fmt.Sprintf("after restart ticket_volume %v (had %v), call_volume 620802 %v (had %v)", got, tickets, gotCalls, calls)
 		}

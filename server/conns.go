@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -23,11 +24,14 @@ type ConnLimits struct {
 	// quarter of Total. Screens behind one reverse proxy share its
 	// address: raise it there.
 	PerAddress int
-	// LoopbackReserve is how many connections from loopback (health
-	// checks, a local proxy) are taken beyond Total, so that the host can
-	// still ask whether the server is alive when it is full; default 64.
-	// Loopback is not capped per address.
+	// LoopbackReserve is how many connections from the Reserved
+	// addresses (health checks, a local proxy) are taken beyond Total, so
+	// that the host can still ask whether the server is alive when it is
+	// full; default 64.
 	LoopbackReserve int
+	// Reserved are the addresses that may use the reserve; default
+	// loopback (127.0.0.0/8 and ::1).
+	Reserved []netip.Prefix
 }
 
 func (c ConnLimits) withDefaults() ConnLimits {
@@ -40,6 +44,9 @@ func (c ConnLimits) withDefaults() ConnLimits {
 	}
 	if c.LoopbackReserve <= 0 {
 		c.LoopbackReserve = 64
+	}
+	if c.Reserved == nil {
+		c.Reserved = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	}
 	return c
 }
@@ -70,10 +77,9 @@ type limitListener struct {
 	cfg ConnLimits
 	log *slog.Logger
 
-	mu       sync.Mutex
-	total    int            // connections from other hosts
-	loopback int            // connections from loopback
-	per      map[string]int // by address, other hosts only
+	mu  sync.Mutex
+	all int            // connections open
+	per map[string]int // by address
 
 	refused  atomic.Int64
 	lastWarn atomic.Int64 // unix seconds
@@ -85,7 +91,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		addr, loop := hostOf(c.RemoteAddr())
+		addr, loop := l.hostOf(c.RemoteAddr())
 		if l.admit(addr, loop) {
 			return &limitedConn{Conn: c, l: l, addr: addr, loop: loop}, nil
 		}
@@ -99,55 +105,44 @@ func (l *limitListener) Accept() (net.Conn, error) {
 	}
 }
 
-func hostOf(a net.Addr) (string, bool) {
-	if ta, ok := a.(*net.TCPAddr); ok {
-		return ta.IP.String(), ta.IP.IsLoopback()
-	}
-	host, _, err := net.SplitHostPort(a.String())
+// hostOf is the client address of a connection and whether it may use
+// the reserve.
+func (l *limitListener) hostOf(a net.Addr) (string, bool) {
+	ap, err := netip.ParseAddrPort(a.String())
 	if err != nil {
 		return a.String(), false
 	}
-	ip := net.ParseIP(host)
-	return host, ip != nil && ip.IsLoopback()
+	ip := ap.Addr().Unmap()
+	for _, p := range l.cfg.Reserved {
+		if p.Contains(ip) {
+			return ip.String(), true
+		}
+	}
+	return ip.String(), false
 }
 
 func (l *limitListener) admit(addr string, loop bool) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	limit := l.cfg.Total
 	if loop {
-		if l.total+l.loopback >= l.cfg.Total+l.cfg.LoopbackReserve {
-			return false
-		}
-		l.loopback++
-		return true
+		limit += l.cfg.LoopbackReserve
 	}
-	if l.total+max(0, l.loopback-l.cfg.LoopbackReserve) >= l.cfg.Total || l.per[addr] >= l.cfg.PerAddress {
+	if l.all >= limit || l.per[addr] >= l.cfg.PerAddress {
 		return false
 	}
-	l.total++
+	l.all++
 	l.per[addr]++
 	return true
 }
 
-func (l *limitListener) release(addr string, loop bool) {
+func (l *limitListener) release(addr string, _ bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if loop {
-		l.loopback--
-		return
-	}
-	l.total--
+	l.all--
 	if l.per[addr]--; l.per[addr] <= 0 {
 		delete(l.per, addr)
 	}
-}
-
-// Open returns the connections open now: from other hosts and from
-// loopback.
-func (l *limitListener) Open() (others, loopback int) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.total, l.loopback
 }
 
 // limitedConn gives its slot back once when closed, also when a websocket

@@ -371,3 +371,19 @@ func TestEnvSource(t *testing.T) {
 		t.Fatalf("%v %v", resp.StatusCode, err)
 	}
 }
+
+func TestAuthorizer(t *testing.T) {
+	f := newFixture(t, push.Options{}, nil)
+	ok := push.Authorizer(f.runner)
+	for h, want := range map[string]bool{
+		"Bearer " + token:      true,
+		"bearer " + otherToken: true,
+		"Bearer wrong":         false,
+		"":                     false,
+		token:                  false,
+	} {
+		if got := ok(h); got != want {
+			t.Errorf("Authorizer(%q) = %v, want %v", h, got, want)
+		}
+	}
+}

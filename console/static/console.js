@@ -269,6 +269,20 @@
       if (chart) chart.resize();
     });
   });
+  // Who is signed in (the server's session API), and signing out with the
+  // session's CSRF token. Served without a session API, nobody is shown.
+  var sessionAPI = document.body.getAttribute("data-session-api");
+  if (sessionAPI) fetch(sessionAPI, { credentials: "same-origin" }).then(function (res) {
+    return res.ok ? res.json() : null;
+  }).then(function (who) {
+    if (!who || who.kind !== "user") return;
+    $("who-name").textContent = who.name + " · " + (who.region_name || who.region);
+    $("who").hidden = false;
+    $("logout").addEventListener("click", function () {
+      fetch("/api/logout", { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": who.csrf } })
+        .then(function () { location.assign("/login"); });
+    });
+  }, function () {});
   history.replaceState(state, "", data.links.self);
   render();
   requestAnimationFrame(function () {
