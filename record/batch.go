@@ -31,7 +31,7 @@ type Batch struct {
 	Items       []Item
 }
 
-// Add parses v, a row aligned to b.Kind.Fields(), and appends the 
+// Add parses v, a row aligned to b.Kind.Fields(), and appends the
 // A row the parser refuses is not added; its *FieldError is
 // returned.
 func (b *Batch) Add(p *Parser, v []string) error {

@@ -79,14 +79,18 @@ func intern(m map[string]string, s string) string {
 func (p *Parser) Case(v []string) (Case, error) {
 	var c Case
 	var err *FieldError
-	if c.ID, err = p.id("case_id", v[0]); err != nil {
+	if c.ID, err = p.id("case_id", v[0], MaxIDLen); err != nil {
 		return c, err
 	}
 	if c.Region, err = p.region("region_code", v[1]); err != nil {
 		return c, err
 	}
-	c.Dept = intern(p.depts, v[2])
-	c.Item = intern(p.items, v[3])
+	if c.Dept, err = p.text("dept_code", v[2], MaxDeptLen, p.depts); err != nil {
+		return c, err
+	}
+	if c.Item, err = p.text("item_code", v[3], MaxCodeLen, p.items); err != nil {
+		return c, err
+	}
 	if c.Channel, err = enum("channel", v[4], channelNames); err != nil {
 		return c, err
 	}
@@ -115,14 +119,19 @@ func (p *Parser) Case(v []string) (Case, error) {
 func (p *Parser) Evaluation(v []string) (Evaluation, error) {
 	var e Evaluation
 	var err *FieldError
-	if e.ID, err = p.id("eval_id", v[0]); err != nil {
+	if e.ID, err = p.id("eval_id", v[0], MaxIDLen); err != nil {
 		return e, err
+	}
+	if len(v[1]) > MaxIDLen {
+		return e, tooLong("case_id", v[1], MaxIDLen)
 	}
 	e.CaseID = strings.Clone(v[1])
 	if e.Region, err = p.region("region_code", v[2]); err != nil {
 		return e, err
 	}
-	e.Dept = intern(p.depts, v[3])
+	if e.Dept, err = p.text("dept_code", v[3], MaxDeptLen, p.depts); err != nil {
+		return e, err
+	}
 	if e.Channel, err = enum("channel", v[4], channelNames); err != nil {
 		return e, err
 	}
@@ -147,14 +156,18 @@ func (p *Parser) Evaluation(v []string) (Evaluation, error) {
 func (p *Parser) Ticket(v []string) (Ticket, error) {
 	var t Ticket
 	var err *FieldError
-	if t.ID, err = p.id("ticket_id", v[0]); err != nil {
+	if t.ID, err = p.id("ticket_id", v[0], MaxIDLen); err != nil {
 		return t, err
 	}
 	if t.Region, err = p.region("region_code", v[1]); err != nil {
 		return t, err
 	}
-	t.Unit = intern(p.depts, v[2])
-	t.Category = intern(p.categories, v[3])
+	if t.Unit, err = p.text("unit_code", v[2], MaxDeptLen, p.depts); err != nil {
+		return t, err
+	}
+	if t.Category, err = p.text("category", v[3], MaxCategoryLen, p.categories); err != nil {
+		return t, err
+	}
 	if t.Kind, err = enum("kind", v[4], ticketKindNames); err != nil {
 		return t, err
 	}
@@ -188,7 +201,7 @@ func (p *Parser) Ticket(v []string) (Ticket, error) {
 func (p *Parser) Call(v []string) (Call, error) {
 	var c Call
 	var err *FieldError
-	if c.ID, err = p.id("call_id", v[0]); err != nil {
+	if c.ID, err = p.id("call_id", v[0], MaxIDLen); err != nil {
 		return c, err
 	}
 	if c.Region, err = p.region("region_code", v[1]); err != nil {
@@ -210,13 +223,15 @@ func (p *Parser) Call(v []string) (Call, error) {
 func (p *Parser) Item(v []string) (Item, error) {
 	var it Item
 	var err *FieldError
-	if it.Code, err = p.id("item_code", v[0]); err != nil {
+	if it.Code, err = p.id("item_code", v[0], MaxCodeLen); err != nil {
 		return it, err
 	}
 	if it.Region, err = p.region("region_code", v[1]); err != nil {
 		return it, err
 	}
-	it.Dept = intern(p.depts, v[2])
+	if it.Dept, err = p.text("dept_code", v[2], MaxDeptLen, p.depts); err != nil {
+		return it, err
+	}
 	if it.OnlineAvailable, err = optBool("online_available", v[3]); err != nil {
 		return it, err
 	}
@@ -241,17 +256,43 @@ func (p *Parser) Item(v []string) (Item, error) {
 	return it, nil
 }
 
-// MaxIDLen bounds record ids; real platform ids are a few dozen bytes.
-const MaxIDLen = 256
+// Caps on the length of text values, in bytes of UTF-8 (the package
+// documentation gives the reasons). A longer value rejects its row.
+const (
+	// MaxIDLen caps record ids (case_id, eval_id, ticket_id, call_id,
+	// and an evaluation's case_id).
+	MaxIDLen = 128
+	// MaxCodeLen caps item codes (item_code).
+	MaxCodeLen = 64
+	// MaxDeptLen caps department and unit codes (dept_code, unit_code),
+	// which some platforms fill with the department's name.
+	MaxDeptLen = 128
+	// MaxCategoryLen caps a ticket's category.
+	MaxCategoryLen = 256
+)
 
-func (p *Parser) id(field, s string) (string, *FieldError) {
+func tooLong(field, s string, limit int) *FieldError {
+	return fieldErr(field, "%d bytes, longer than the cap of %d bytes", len(s), limit)
+}
+
+// id reads a required identifier of at most limit bytes.
+func (p *Parser) id(field, s string, limit int) (string, *FieldError) {
 	if s == "" {
 		return "", fieldErr(field, "required value is empty")
 	}
-	if len(s) > MaxIDLen {
-		return "", fieldErr(field, "longer than %d bytes", MaxIDLen)
+	if len(s) > limit {
+		return "", tooLong(field, s, limit)
 	}
 	return strings.Clone(s), nil
+}
+
+// text reads an optional text value of at most limit bytes, interned in
+// table: the cap is checked first, so an oversized value is never kept.
+func (p *Parser) text(field, s string, limit int, table map[string]string) (string, *FieldError) {
+	if len(s) > limit {
+		return "", tooLong(field, s, limit)
+	}
+	return intern(table, s), nil
 }
 
 func (p *Parser) region(field, s string) (string, *FieldError) {

@@ -1,6 +1,9 @@
 package record
 
 import (
+	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -168,4 +171,67 @@ func FuzzRows(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestTextCaps: every free-text and id field is capped; a value at its cap
+// is read, one byte more (or 30 MB) rejects the row with a FieldError
+// naming the field and the cap, and nothing of it is kept.
+func TestTextCaps(t *testing.T) {
+	good := [NumKinds][]string{
+		{"C1", "620802", "D1", "I1", "mobile", "1", "2026-10-06 09:00:00", "", "5", "", "submitted"},
+		{"E1", "C1", "620802", "D1", "window", "5", "2026-10-06 09:00:00", ""},
+		{"T1", "620105", "U1", "劳动社保", "help", "phone", "2026-09-24 06:13:57", "1", "", "", "", ""},
+		{"K1", "620100", "2026-10-01 10:00:00", "1", "12"},
+		{"I1", "620100", "D1", "1", "1", "0", "1", "0", "", "3"},
+	}
+	tests := []struct {
+		kind  Kind
+		field string
+		cap   int
+	}{
+		{KindCase, "case_id", 128},
+		{KindCase, "dept_code", 128},
+		{KindCase, "item_code", 64},
+		{KindEvaluation, "eval_id", 128},
+		{KindEvaluation, "case_id", 128},
+		{KindEvaluation, "dept_code", 128},
+		{KindTicket, "ticket_id", 128},
+		{KindTicket, "unit_code", 128},
+		{KindTicket, "category", 256},
+		{KindCall, "call_id", 128},
+		{KindItem, "item_code", 64},
+		{KindItem, "dept_code", 128},
+	}
+	for _, tc := range tests {
+		col := slices.Index(tc.kind.Fields(), tc.field)
+		// Chinese text: the cap is in bytes, whatever the characters.
+		atCap := strings.Repeat("部", tc.cap/3) + strings.Repeat("x", tc.cap%3)
+		for _, c := range []struct {
+			value string
+			ok    bool
+		}{{atCap, true}, {atCap + "x", false}, {strings.Repeat("类", 10<<20), false}} {
+			p := NewParser(shanghai)
+			v := slices.Clone(good[tc.kind])
+			v[col] = c.value
+			err := p.Check(tc.kind, v)
+			if c.ok {
+				if err != nil {
+					t.Errorf("%s %s of %d bytes: %v", tc.kind, tc.field, len(c.value), err)
+				}
+				continue
+			}
+			var fe *FieldError
+			want := fmt.Sprintf("%d bytes, longer than the cap of %d bytes", len(c.value), tc.cap)
+			if !errors.As(err, &fe) || fe.Field != tc.field || fe.Reason != want {
+				t.Errorf("%s %s of %d bytes: error %v, want a FieldError on %s: %s", tc.kind, tc.field, len(c.value), err, tc.field, want)
+			}
+			for _, table := range []map[string]string{p.depts, p.items, p.categories} {
+				for k := range table {
+					if len(k) > tc.cap {
+						t.Errorf("%s %s: the rejected value was interned", tc.kind, tc.field)
+					}
+				}
+			}
+		}
+	}
 }

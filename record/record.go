@@ -2,6 +2,18 @@
 // (cases, evaluations, tickets, calls, catalog items) and turns raw field
 // values into them. Readers deliver strings; this package decides what a
 // value means and rejects what it cannot read, naming the field.
+//
+// Text values are capped, in bytes of UTF-8; a longer value is a bad value
+// and its row is rejected with a *FieldError naming the field and the cap:
+//
+//	case_id, eval_id, ticket_id, call_id      128   (platform numbers run 20-40 characters; UUIDs 36)
+//	item_code                                  64   (事项编码: a 31-character 实施编码, with room for a suffix)
+//	dept_code, unit_code                      128   (an 18-character credit code, or a department's name: 42 Chinese characters)
+//	category                                  256   (a 12345 category path such as 城乡建设/住房保障/公租房)
+//
+// Region codes are GB/T 2260 codes (6 or 9 digits) and timestamps have
+// fixed forms, so neither needs a cap. The readers (package recordio) bound
+// a whole row at 1 MiB before it reaches the parser.
 package record
 
 import "math"

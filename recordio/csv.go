@@ -34,18 +34,11 @@ func (e textEnc) String() string {
 	return "utf-8"
 }
 
-const (
-	// sniffSize is how much of a file without BOM is looked at to choose
-	// between UTF-8 and GBK. Chinese text in GBK is almost never valid UTF-8,
-	// so one non-ASCII cell in the first 64 KiB settles it. It is also the
-	// bufio buffer size, large enough that ReadSlice rarely has to copy.
-	sniffSize = 64 << 10
-
-	// maxRecordBytes bounds the memory one CSV record (or one JSON line) may
-	// take. Real rows are a few hundred bytes; a record this long is a quote
-	// that is never closed, swallowing the rest of a huge file.
-	maxRecordBytes = 64 << 20
-)
+// sniffSize is how much of a file without BOM is looked at to choose
+// between UTF-8 and GBK. Chinese text in GBK is almost never valid UTF-8,
+// so one non-ASCII cell in the first 64 KiB settles it. It is also the
+// bufio buffer size, large enough that ReadSlice rarely has to copy.
+const sniffSize = 64 << 10
 
 var (
 	utf8BOM = []byte{0xEF, 0xBB, 0xBF}
@@ -56,7 +49,23 @@ var (
 	gb18030FFFD = []byte{0x84, 0x31, 0xA4, 0x37}
 )
 
-var errRecordTooLong = fmt.Errorf("a record exceeds %d MiB (unterminated quote?)", maxRecordBytes>>20)
+// errRowTooLong is returned by readLine for a line longer than maxRow,
+// with the part of it read so far.
+var errRowTooLong = errors.New("row too long")
+
+// tooLongError is a record longer than maxRow, read past and not kept.
+type tooLongError struct {
+	max          int
+	unterminated bool // the file ended inside a quoted field
+}
+
+func (e *tooLongError) Error() string {
+	msg := fmt.Sprintf("row longer than max_row_bytes (%s); skipped", bytesSize(int64(e.max)))
+	if e.unterminated {
+		msg += ": a quote opened in it is never closed"
+	}
+	return msg
+}
 
 // quoteError is a CSV quoting error in a 1-based column of the current record.
 type quoteError struct {
@@ -91,6 +100,7 @@ type csvSource struct {
 	br     *bufio.Reader
 	enc    textEnc
 	dec    transform.Transformer // GB18030 decoder, GBK files only
+	maxRow int                   // bytes of one record (Limits.MaxRowBytes)
 
 	line     int // physical lines consumed so far
 	noHeader bool
@@ -111,8 +121,8 @@ type csvSource struct {
 	decBnd []int  // bounds into decBuf, as bounds
 }
 
-func newCSVSource(r io.Reader, name string, fields, keys []string) (*csvSource, error) {
-	s := &csvSource{name: name, fields: fields, br: bufio.NewReaderSize(r, sniffSize)}
+func newCSVSource(r io.Reader, name string, fields, keys []string, maxRow int) (*csvSource, error) {
+	s := &csvSource{name: name, fields: fields, br: bufio.NewReaderSize(r, sniffSize), maxRow: maxRow}
 	if err := s.detect(); err != nil {
 		return nil, err
 	}
@@ -123,7 +133,8 @@ func newCSVSource(r io.Reader, name string, fields, keys []string) (*csvSource, 
 	}
 	if err != nil {
 		var qe *quoteError
-		if errors.As(err, &qe) {
+		var tl *tooLongError
+		if errors.As(err, &qe) || errors.As(err, &tl) {
 			return nil, fmt.Errorf("header (line %d): %w", s.start, err)
 		}
 		return nil, err
@@ -196,19 +207,24 @@ func dropIncompleteRune(b []byte) []byte {
 }
 
 // readLine returns the next physical line, with CRLF normalised to LF, like
-// encoding/csv. The line is valid until the next call.
+// encoding/csv. The line is valid until the next call. A line longer than
+// maxRow is not read to its end: readLine returns errRowTooLong and the part
+// read so far, for skipRecord to go on from.
 func (s *csvSource) readLine() ([]byte, error) {
 	line, err := s.br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		s.rawBuf = append(s.rawBuf[:0], line...)
 		for err == bufio.ErrBufferFull {
-			if len(s.rawBuf) > maxRecordBytes {
-				return nil, errRecordTooLong
+			if len(s.rawBuf) > s.maxRow {
+				return s.rawBuf, errRowTooLong
 			}
 			line, err = s.br.ReadSlice('\n')
 			s.rawBuf = append(s.rawBuf, line...)
 		}
 		line = s.rawBuf
+	}
+	if len(line) > s.maxRow {
+		return line, errRowTooLong
 	}
 	n := len(line)
 	if n > 0 && err == io.EOF {
@@ -246,6 +262,10 @@ func (s *csvSource) readRecord() error {
 	var err error
 	for {
 		line, err = s.readLine()
+		if err == errRowTooLong {
+			s.start = s.line + 1
+			return s.skipRecord(line, csvFieldStart)
+		}
 		if err != nil {
 			return err
 		}
@@ -263,6 +283,91 @@ func (s *csvSource) readRecord() error {
 		return nil
 	}
 	return s.readQuoted(line)
+}
+
+// csvState is where skipRecord is in a record's syntax.
+type csvState uint8
+
+const (
+	csvFieldStart csvState = iota
+	csvUnquoted
+	csvQuoted
+	csvQuoteInQuoted // a '"' inside a quoted field: its end, or half of ""
+	csvBadToEOL      // after bad quoting, the record ends with its line
+)
+
+// step advances the state by one byte, and reports whether the byte ends
+// the record. The rules are readQuoted's (and encoding/csv's): a newline
+// ends the record except inside quotes, and after bad quoting the rest of
+// the line belongs to the bad record.
+func (st csvState) step(c byte) (csvState, bool) {
+	switch st {
+	case csvFieldStart:
+		switch c {
+		case '"':
+			return csvQuoted, false
+		case ',':
+			return csvFieldStart, false
+		case '\n':
+			return st, true
+		}
+		return csvUnquoted, false
+	case csvUnquoted:
+		switch c {
+		case ',':
+			return csvFieldStart, false
+		case '\n':
+			return st, true
+		case '"':
+			return csvBadToEOL, false
+		}
+		return st, false
+	case csvQuoted:
+		if c == '"' {
+			return csvQuoteInQuoted, false
+		}
+		return st, false
+	case csvQuoteInQuoted:
+		switch c {
+		case '"':
+			return csvQuoted, false
+		case ',':
+			return csvFieldStart, false
+		case '\n':
+			return st, true
+		}
+		return csvBadToEOL, false
+	}
+	return st, c == '\n'
+}
+
+// skipRecord reads past the rest of a record longer than maxRow without
+// keeping it, so that the record costs its own row and the next one is
+// read in step. read is the part of its current line already read (the
+// whole line, or its start), st the state at the start of that part. The
+// record ends at a newline outside quotes, or with the file.
+func (s *csvSource) skipRecord(read []byte, st csvState) error {
+	chunk := read
+	var err error
+	for {
+		for _, c := range chunk {
+			var end bool
+			if st, end = st.step(c); end {
+				s.line++
+				return &tooLongError{max: s.maxRow}
+			}
+		}
+		if len(chunk) > 0 && chunk[len(chunk)-1] == '\n' {
+			s.line++ // a newline inside quotes
+		}
+		switch {
+		case err == io.EOF:
+			return &tooLongError{max: s.maxRow, unterminated: st == csvQuoted}
+		case err != nil && err != bufio.ErrBufferFull:
+			return err
+		}
+		chunk, err = s.br.ReadSlice('\n')
+	}
 }
 
 // splitCommas appends to b the bounds of the comma-separated fields of
@@ -360,11 +465,14 @@ func (s *csvSource) readQuoted(line []byte) error {
 			}
 			// The field goes on on the next line.
 			buf = append(buf, line...)
-			if len(buf) > maxRecordBytes {
-				return errRecordTooLong
+			if len(buf) > s.maxRow {
+				return s.skipRecord(nil, csvQuoted)
 			}
 			var err error
 			line, err = s.readLine()
+			if err == errRowTooLong {
+				return s.skipRecord(line, csvQuoted)
+			}
 			if err == io.EOF {
 				line = nil
 			} else if err != nil {
@@ -382,8 +490,12 @@ func (s *csvSource) next(values []string) (int, error) {
 	}
 	if err := s.readRecord(); err != nil {
 		var qe *quoteError
-		if errors.As(err, &qe) {
+		var tl *tooLongError
+		switch {
+		case errors.As(err, &qe):
 			return 0, s.rowError("", qe.col, qe.Error())
+		case errors.As(err, &tl):
+			return 0, s.rowError("", 0, tl.Error())
 		}
 		return 0, err
 	}

@@ -35,15 +35,18 @@ func FuzzCSV(f *testing.F) {
 		if err == nil {
 			readAll(t, r, len(fuzzFields))
 		}
-		compareWithEncodingCSV(t, data)
+		compareWithEncodingCSV(t, data, DefaultMaxRowBytes)
+		// A tiny row limit: records over it are skipped, and the scanner
+		// must stay in step with encoding/csv after them.
+		compareWithEncodingCSV(t, data, 4+len(data)%29)
 	})
 }
 
 // compareWithEncodingCSV checks that the record scanner splits data exactly
-// as encoding/csv does, errors included. A tiny bufio buffer exercises the
-// long-line path.
-func compareWithEncodingCSV(t *testing.T, data []byte) {
-	s := &csvSource{br: bufio.NewReaderSize(bytes.NewReader(data), 16)}
+// as encoding/csv does, errors included, apart from the records over
+// maxRow, which it skips. A tiny bufio buffer exercises the long-line path.
+func compareWithEncodingCSV(t *testing.T, data []byte, maxRow int) {
+	s := &csvSource{br: bufio.NewReaderSize(bytes.NewReader(data), 16), maxRow: maxRow}
 	cr := csv.NewReader(bytes.NewReader(data))
 	cr.FieldsPerRecord = -1
 	for n := 0; ; n++ {
@@ -57,7 +60,23 @@ func compareWithEncodingCSV(t *testing.T, data []byte) {
 		}
 		var qe *quoteError
 		var pe *csv.ParseError
+		var tl *tooLongError
 		isQ, isP := errors.As(err, &qe), errors.As(cerr, &pe)
+		if errors.As(err, &tl) {
+			var line int
+			switch {
+			case isP:
+				line = pe.StartLine
+			case cerr == nil:
+				line, _ = cr.FieldPos(0)
+			default:
+				t.Fatalf("record %d: skipped as too long, encoding/csv %v", n, cerr)
+			}
+			if line != s.start {
+				t.Fatalf("record %d: skipped as too long from line %d, encoding/csv starts it on line %d", n, s.start, line)
+			}
+			continue
+		}
 		if isQ || isP {
 			if qe == nil || pe == nil || qe.bare != errors.Is(pe.Err, csv.ErrBareQuote) || s.start != pe.StartLine {
 				t.Fatalf("record %d: scanner %v (line %d), encoding/csv %v", n, err, s.start, cerr)
@@ -103,7 +122,7 @@ func FuzzJSONL(f *testing.F) {
 // scanner must accept exactly the valid JSON objects and deliver the same
 // values.
 func compareWithEncodingJSON(t *testing.T, data []byte) {
-	s := newJSONLSource(nil, "f.jsonl", fuzzFields, fuzzFields)
+	s := newJSONLSource(nil, "f.jsonl", fuzzFields, fuzzFields, DefaultMaxRowBytes)
 	for _, line := range bytes.Split(data, []byte("\n")) {
 		if skipWS(line, 0) == len(line) {
 			continue
@@ -298,7 +317,7 @@ func TestJSONDepth(t *testing.T) {
 	for _, depth := range []int{9999, 10000, 10001} {
 		// The line's object is level 1, so the value adds depth-1 levels.
 		line := []byte(`{"z":` + strings.Repeat("[", depth-1) + strings.Repeat("]", depth-1) + `}`)
-		s := newJSONLSource(nil, "f.jsonl", fuzzFields, fuzzFields)
+		s := newJSONLSource(nil, "f.jsonl", fuzzFields, fuzzFields, DefaultMaxRowBytes)
 		if got, want := s.parse(line) == nil, json.Valid(line); got != want {
 			t.Errorf("depth %d: accepted %v, json.Valid %v", depth, got, want)
 		}

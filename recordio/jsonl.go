@@ -28,6 +28,7 @@ type jsonlSource struct {
 	keys    map[string]int // normalised field name -> index
 	keyList []string       // normalised field names
 	br      *bufio.Reader
+	maxRow  int // bytes of one line (Limits.MaxRowBytes)
 	line    int
 	rawBuf  []byte // a line longer than the bufio buffer
 	lower   []byte // scratch: a key in lower case
@@ -45,7 +46,7 @@ type jsonlSource struct {
 	nested int // field index of the first requested nested value, or -1
 }
 
-func newJSONLSource(r io.Reader, name string, fields, keys []string) *jsonlSource {
+func newJSONLSource(r io.Reader, name string, fields, keys []string, maxRow int) *jsonlSource {
 	m := make(map[string]int, len(keys))
 	for i, k := range keys {
 		m[k] = i
@@ -56,33 +57,35 @@ func newJSONLSource(r io.Reader, name string, fields, keys []string) *jsonlSourc
 		keys:    m,
 		keyList: keys,
 		br:      bufio.NewReaderSize(r, sniffSize),
+		maxRow:  maxRow,
 		bnd:     make([]int, 2*len(fields)),
 	}
 }
 
-var errLineTooLong = fmt.Errorf("line longer than %d MiB", maxRecordBytes>>20)
+// errLineTooLong is returned by readLine for a line over maxRow.
+var errLineTooLong = errors.New("line too long")
 
 // readLine returns the next line without its newline, valid until the next
-// call. A line over maxRecordBytes is skipped and reported as errLineTooLong,
-// which costs that line only.
+// call. A line over maxRow is read past without being kept and reported as
+// errLineTooLong, which costs that line only.
 func (s *jsonlSource) readLine() ([]byte, error) {
 	line, err := s.br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		s.rawBuf = append(s.rawBuf[:0], line...)
 		for err == bufio.ErrBufferFull {
 			line, err = s.br.ReadSlice('\n')
-			if len(s.rawBuf) <= maxRecordBytes {
+			if len(s.rawBuf) <= s.maxRow {
 				s.rawBuf = append(s.rawBuf, line...)
 			}
 		}
 		line = s.rawBuf
-		if len(line) > maxRecordBytes {
-			if err == nil || (err == io.EOF && len(line) > 0) {
-				s.line++
-				err = errLineTooLong
-			}
-			return nil, err
+	}
+	if len(line) > s.maxRow {
+		if err == nil || (err == io.EOF && len(line) > 0) {
+			s.line++
+			err = errLineTooLong
 		}
+		return nil, err
 	}
 	if len(line) == 0 {
 		if err == nil {
@@ -107,7 +110,8 @@ func (s *jsonlSource) next(values []string) (int, error) {
 	for {
 		line, err := s.readLine()
 		if err == errLineTooLong {
-			return 0, &RowError{File: s.name, Line: s.line, Reason: err.Error()}
+			return 0, &RowError{File: s.name, Line: s.line,
+				Reason: fmt.Sprintf("line longer than max_row_bytes (%s); skipped", bytesSize(int64(s.maxRow)))}
 		}
 		if err != nil {
 			return 0, err

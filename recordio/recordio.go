@@ -9,13 +9,20 @@
 // fatal, is the caller's business. A structurally bad row never stops the
 // stream: it is reported as a *RowError and reading continues with the next
 // row, so that one bad line in a million-row export costs one line.
+//
+// What one file may cost is bounded (Limits): a row is at most 1 MiB (a
+// longer CSV record or JSON line is read past without being kept and
+// reported as a *RowError), and an XLSX workbook is checked before any row
+// is read, from its zip directory and one scan of its sheets, against the
+// size it unzips to, how much each part expands (a zip bomb), its rows and
+// the XML of each row; a workbook over a limit is refused with a
+// *LimitError naming the limit.
 package recordio
 
 import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -121,56 +128,20 @@ type Reader struct {
 }
 
 // Open opens the file at path, chooses the format with FormatOf and reads the
-// header. The path is used as the file name in errors. Close releases the
-// file.
+// header, under the default Limits. The path is used as the file name in
+// errors. Close releases the file.
 func Open(path string, fields []string) (*Reader, error) {
-	f, err := FormatOf(path)
-	if err != nil {
-		return nil, err
-	}
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err // *PathError already names the file
-	}
-	r, err := NewReader(fh, path, f, fields)
-	if err != nil {
-		fh.Close()
-		return nil, err
-	}
-	r.file = fh
-	return r, nil
+	return Limits{}.Open(path, fields)
 }
 
-// NewReader reads rows of format f from r; name is used in errors. For CSV
-// and XLSX it reads the header before returning, so a file whose header is
-// unusable (a requested column appearing twice, bad quoting in the header) is
-// reported here. XLSX needs random access, so an XLSX stream is read into
-// memory whole (excelize does so in any case).
+// NewReader reads rows of format f from r, under the default Limits; name is
+// used in errors. For CSV and XLSX it reads the header before returning, so a
+// file whose header is unusable (a requested column appearing twice, bad
+// quoting in the header) is reported here. XLSX needs random access, so an
+// XLSX stream is read into memory whole (excelize does so in any case), and
+// every check of Limits on a workbook is made here, before any row.
 func NewReader(r io.Reader, name string, f Format, fields []string) (*Reader, error) {
-	keys, err := fieldKeys(fields)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
-	}
-	rd := &Reader{name: name, values: make([]string, len(fields))}
-	switch f {
-	case CSV:
-		s, err := newCSVSource(r, name, fields, keys)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", name, err)
-		}
-		rd.src, rd.missing, rd.encoding = s, s.missing, s.enc.String()
-	case XLSX:
-		s, err := newXLSXSource(r, name, fields, keys)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", name, err)
-		}
-		rd.src, rd.missing = s, s.missing
-	case JSONL:
-		rd.src = newJSONLSource(r, name, fields, keys)
-	default:
-		return nil, fmt.Errorf("read %s: unknown format %v", name, f)
-	}
-	return rd, nil
+	return Limits{}.NewReader(r, name, f, fields)
 }
 
 // Next returns the next row, or io.EOF after the last one.

@@ -1,6 +1,7 @@
 package recordio
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -38,13 +39,21 @@ type xlsxSource struct {
 	f        *excelize.File
 	rows     *excelize.Rows
 	row      int // spreadsheet row number of the last row read
+	maxRow   int // the highest row number allowed (Limits.MaxXLSXRows)
 	noHeader bool
 	colField []int
 	missing  []string
 }
 
-func newXLSXSource(r io.Reader, name string, fields, keys []string) (s *xlsxSource, err error) {
-	s = &xlsxSource{name: name, fields: fields}
+func newXLSXSource(r io.Reader, name string, fields, keys []string, lim Limits) (s *xlsxSource, err error) {
+	data, err := readWorkbook(r, lim)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkWorkbook(data, lim); err != nil {
+		return nil, err
+	}
+	s = &xlsxSource{name: name, fields: fields, maxRow: lim.maxXLSXRows()}
 	// excelize is not written to be robust against malformed workbooks; a
 	// bad upload must be an error, not a crash.
 	defer func() {
@@ -53,7 +62,11 @@ func newXLSXSource(r io.Reader, name string, fields, keys []string) (s *xlsxSour
 			s, err = nil, fmt.Errorf("malformed xlsx workbook (%v)", p)
 		}
 	}()
-	s.f, err = excelize.OpenReader(r, excelize.Options{ShortDatePattern: xlsxDateTime})
+	s.f, err = excelize.OpenReader(bytes.NewReader(data), excelize.Options{
+		ShortDatePattern:  xlsxDateTime,
+		UnzipSizeLimit:    lim.maxUnzipBytes(),
+		UnzipXMLSizeLimit: lim.maxPartBytes(),
+	})
 	if err != nil {
 		if s.f != nil {
 			s.f.Close()
@@ -101,10 +114,11 @@ func (s *xlsxSource) nextCells() ([]string, bool, error) {
 	}
 	s.row++
 	// The iterator reports every row number up to the highest one in the
-	// file; a row number beyond Excel's limit is corrupt, and honouring it
-	// would spin through billions of empty rows.
-	if s.row > excelize.TotalRows {
-		return nil, false, fmt.Errorf("xlsx: more than %d rows", excelize.TotalRows)
+	// file, and checkWorkbook counted row elements, not numbers: a row
+	// numbered beyond the limit would spin through billions of empty rows.
+	if s.row > s.maxRow {
+		return nil, false, &LimitError{Limit: "max_xlsx_rows", Max: int64(s.maxRow), Line: s.row,
+			Reason: fmt.Sprintf("xlsx row %d: more than max_xlsx_rows (%d) rows", s.row, s.maxRow)}
 	}
 	cells, err := s.rows.Columns()
 	if err != nil {

@@ -54,6 +54,14 @@ type Options struct {
 	// ItemsReplace makes an items file a whole catalog that replaces the
 	// previous one (SPEC.md section 3); default true. False upserts.
 	ItemsReplace *bool `yaml:"items_replace,omitempty"`
+	// MaxUnzipBytes bounds an XLSX file once uncompressed, all its parts
+	// together; default 512 MiB (recordio.DefaultMaxUnzipBytes). A file
+	// over it, or over the other workbook limits of recordio.Limits, is
+	// archived unread with a report naming the limit.
+	MaxUnzipBytes int64 `yaml:"max_unzip_bytes,omitempty"`
+	// MaxXLSXRows bounds the rows of an XLSX file's sheet; default
+	// 1,048,576 (Excel's own limit).
+	MaxXLSXRows int `yaml:"max_xlsx_rows,omitempty"`
 }
 
 // Defaults returns the default options.
@@ -74,6 +82,7 @@ type FileDrop struct {
 	dir, archive string
 	patterns     [record.NumKinds][]string
 	replace      bool
+	limits       recordio.Limits
 	log          *slog.Logger
 	now          func() time.Time
 
@@ -111,6 +120,10 @@ func New(o Options, env collectors.Env) (*FileDrop, error) {
 	if o.ItemsReplace != nil {
 		f.replace = *o.ItemsReplace
 	}
+	if o.MaxUnzipBytes < 0 || o.MaxXLSXRows < 0 {
+		return nil, errors.New("max_unzip_bytes, max_xlsx_rows: must not be negative")
+	}
+	f.limits = recordio.Limits{MaxUnzipBytes: o.MaxUnzipBytes, MaxXLSXRows: o.MaxXLSXRows}
 	for k := record.Kind(0); k < record.NumKinds; k++ {
 		f.patterns[k] = []string{k.String() + "*"}
 	}
@@ -245,10 +258,10 @@ type reject struct {
 // to be read again, which changes nothing: records are upserted by id.
 func (f *FileDrop) ingest(ctx context.Context, fl dropFile, acc collectors.Accumulator) error {
 	start := f.now()
-	rd, err := recordio.Open(fl.path, acc.Fields(fl.kind))
+	rd, err := f.limits.Open(fl.path, acc.Fields(fl.kind))
 	if err != nil {
-		// Unreadable as a whole (not a workbook, a broken header): report
-		// it and archive it, or it would fail on every poll.
+		// Unreadable as a whole (not a workbook, a broken header, over a
+		// limit): report it and archive it, or it would fail on every poll.
 		acc.AddError(fmt.Errorf("%s: unreadable, archived with a report: %w", fl.name, err))
 		acc.Reject(fl.kind, "", err.Error())
 		return f.archiveFile(fl, start, []reject{{0, "", err.Error()}})
@@ -275,6 +288,15 @@ func (f *FileDrop) ingest(ctx context.Context, fl dropFile, acc collectors.Accum
 				acc.Reject(fl.kind, re.Field, re.Reason)
 				rejects = append(rejects, reject{re.Line, re.Field, re.Reason})
 				continue
+			}
+			var le *recordio.LimitError
+			if errors.As(err, &le) {
+				// Reading it again would stop at the same place: keep
+				// the rows before, report the rest as refused, archive.
+				acc.AddError(fmt.Errorf("%s: %w; the rest of the file is not read", fl.name, err))
+				acc.Reject(fl.kind, "", err.Error())
+				rejects = append(rejects, reject{le.Line, "", err.Error() + "; the rest of the file is not read"})
+				break
 			}
 			return err // I/O trouble: leave the file for the next poll
 		}

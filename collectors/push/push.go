@@ -56,7 +56,20 @@ type Options struct {
 	// MaxErrors caps the row errors listed in an answer (the counts stay
 	// exact); default 100.
 	MaxErrors int `yaml:"max_errors,omitempty"`
+	// MaxUnzipBytes bounds an XLSX body once uncompressed, all its parts
+	// together; default 16 × MaxBodyBytes (512 MiB). A body over it, or
+	// over the other workbook limits (recordio.Limits: a part expanding
+	// more than 100 times, a row of more than 1 MiB of XML), is answered
+	// 413 before any row is read.
+	MaxUnzipBytes int64 `yaml:"max_unzip_bytes,omitempty"`
+	// MaxXLSXRows bounds the rows of an XLSX body's sheet; default
+	// 1,048,576 (Excel's own limit).
+	MaxXLSXRows int `yaml:"max_xlsx_rows,omitempty"`
 }
+
+// unzipFactor is how many times MaxBodyBytes an XLSX body may unzip to by
+// default: real workbooks' XML is 5 to 20 times their zip.
+const unzipFactor = 16
 
 // Defaults returns the default options.
 func Defaults() *Options {
@@ -73,8 +86,9 @@ func Type() collectors.Type {
 // Source is the connector of a push source. It is a collectors.Receiver:
 // it is never polled, its records arrive through Handler.
 type Source struct {
-	opts Options
-	sum  [sha256.Size]byte // of the token
+	opts   Options
+	limits recordio.Limits
+	sum    [sha256.Size]byte // of the token
 }
 
 var _ collectors.Receiver = (*Source)(nil)
@@ -92,6 +106,12 @@ func New(o Options, getenv func(string) string) (*Source, error) {
 	if o.MaxErrors <= 0 {
 		o.MaxErrors = d.MaxErrors
 	}
+	if o.MaxUnzipBytes <= 0 {
+		o.MaxUnzipBytes = unzipFactor * int64(o.MaxBodyBytes)
+	}
+	if o.MaxXLSXRows < 0 {
+		return nil, errors.New("max_xlsx_rows: must not be negative")
+	}
 	tok := string(o.Token)
 	if tok == "" && getenv != nil {
 		tok = getenv(o.TokenEnv)
@@ -103,7 +123,8 @@ func New(o Options, getenv func(string) string) (*Source, error) {
 	if len(tok) < 16 {
 		return nil, errors.New("token too short: use at least 16 characters")
 	}
-	return &Source{opts: o, sum: sha256.Sum256([]byte(tok))}, nil
+	lim := recordio.Limits{MaxUnzipBytes: o.MaxUnzipBytes, MaxXLSXRows: o.MaxXLSXRows}
+	return &Source{opts: o, limits: lim, sum: sha256.Sum256([]byte(tok))}, nil
 }
 
 // EnvSource returns a push source named "push" with the canonical field
@@ -217,7 +238,7 @@ func handle(c *fiber.Ctx, in Intake, clients []client) error {
 	ans := Answer{Errors: []RowError{}}
 	var headerErr error
 	res, err := in.Ingest(c.UserContext(), cl.name, func(acc collectors.Accumulator) error {
-		rd, err := recordio.NewReader(bytes.NewReader(body), "request", format, acc.Fields(kind))
+		rd, err := cl.src.limits.NewReader(bytes.NewReader(body), "request", format, acc.Fields(kind))
 		if err != nil {
 			headerErr = err
 			return err
@@ -267,7 +288,14 @@ func handle(c *fiber.Ctx, in Intake, clients []client) error {
 		}
 	})
 	ans.Accepted, ans.Rejected = res.Accepted, res.Rejected
+	var limit *recordio.LimitError
 	switch {
+	case errors.As(err, &limit):
+		// A workbook too large once uncompressed: like a body over
+		// max_body_bytes, the remedy is to split it.
+		return c.Status(fiber.StatusRequestEntityTooLarge).JSON(fiber.Map{
+			"error": fmt.Sprintf("%s; split the workbook or send CSV", err), "limit": limit.Limit, "accepted": ans.Accepted,
+		})
 	case headerErr != nil:
 		return fail(c, fiber.StatusBadRequest, headerErr.Error())
 	case err != nil:
