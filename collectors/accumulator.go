@@ -92,6 +92,7 @@ func (a *accumulator) AddError(err error) {
 	if err == nil {
 		return
 	}
+	err = RedactError(err) // it reaches health and the log
 	a.res.Errors = append(a.res.Errors, err)
 	a.r.metrics.errors.WithLabelValues(a.s.Name).Inc()
 	a.s.log.Warn("partial failure", "err", err)

@@ -280,6 +280,10 @@ func (r *Runner) run(ctx context.Context, s *source) (Result, error) {
 			err = acc.Checkpoint(ctx, next)
 		}
 	}
+	// Connector errors may quote URLs and DSNs with their credentials
+	// (Go's url.Error does): whatever is shown, logged or returned is
+	// redacted.
+	err = RedactError(err)
 	r.finish(s, start, acc.res, err)
 	return acc.res, err
 }
@@ -290,7 +294,7 @@ func (r *Runner) collect(ctx context.Context, s *source, cursor string, acc Accu
 	defer func() {
 		if p := recover(); p != nil {
 			pe := &PanicError{Value: p, Stack: debug.Stack()}
-			s.log.Error("connector panicked", "panic", fmt.Sprint(p), "stack", string(pe.Stack))
+			s.log.Error("connector panicked", "panic", RedactText(fmt.Sprint(p)), "stack", string(pe.Stack))
 			err = pe
 		}
 	}()
@@ -312,7 +316,7 @@ func (r *Runner) Ingest(ctx context.Context, name string, fn func(Accumulator) e
 		defer func() {
 			if p := recover(); p != nil {
 				pe := &PanicError{Value: p, Stack: debug.Stack()}
-				s.log.Error("intake panicked", "panic", fmt.Sprint(p), "stack", string(pe.Stack))
+				s.log.Error("intake panicked", "panic", RedactText(fmt.Sprint(p)), "stack", string(pe.Stack))
 				err = pe
 			}
 		}()
@@ -321,6 +325,7 @@ func (r *Runner) Ingest(ctx context.Context, name string, fn func(Accumulator) e
 		}
 		return acc.Flush(ctx)
 	}()
+	err = RedactError(err)
 	r.finish(s, start, acc.res, err)
 	return acc.res, err
 }
@@ -408,7 +413,7 @@ func (r *Runner) finish(s *source, start time.Time, res Result, err error) {
 	if err != nil {
 		h.Failures++
 		h.ConsecutiveFailures++
-		h.LastError, h.LastErrorAt = err.Error(), end
+		h.LastError, h.LastErrorAt = RedactText(err.Error()), end
 		if s.sched != nil {
 			retryIn = s.backoff << min(h.ConsecutiveFailures-1, 20)
 			if retryIn > s.maxBackoff || retryIn <= 0 {
@@ -421,7 +426,7 @@ func (r *Runner) finish(s *source, start time.Time, res Result, err error) {
 		h.LastSuccess = end
 		s.backoffUntil = time.Time{}
 		if len(res.Errors) > 0 {
-			h.LastError, h.LastErrorAt = errors.Join(res.Errors...).Error(), end
+			h.LastError, h.LastErrorAt = RedactText(errors.Join(res.Errors...).Error()), end
 		}
 	}
 	failures := h.ConsecutiveFailures
@@ -529,5 +534,5 @@ func (l cronLogger) Info(msg string, kv ...any) {
 }
 
 func (l cronLogger) Error(err error, msg string, kv ...any) {
-	l.log.Error("cron: "+msg, append(kv, "err", err)...)
+	l.log.Error("cron: "+msg, append(kv, "err", RedactError(err))...)
 }

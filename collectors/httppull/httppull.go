@@ -58,7 +58,9 @@ var Sample string
 type Options struct {
 	// Kind is the record kind the endpoint serves (cases, tickets, ...).
 	Kind string `yaml:"kind"`
-	// URL is the endpoint; Query adds fixed parameters to it.
+	// URL is the endpoint; Query adds fixed parameters to it. Both may
+	// carry credentials (user:password@, ?appkey=): they are shown with
+	// the password and every query value redacted (collectors.RedactURL).
 	URL   string            `yaml:"url"`
 	Query map[string]string `yaml:"query,omitempty"`
 
@@ -111,6 +113,35 @@ type Options struct {
 	MaxResponseBytes int64 `yaml:"max_response_bytes,omitempty"`
 }
 
+// shown is a copy of the options fit to show: the URL and query values
+// redacted. The type has none of Options' methods.
+type shown Options
+
+func (o Options) shown() shown {
+	c := shown(o)
+	c.URL = collectors.RedactURL(o.URL)
+	if o.Query != nil {
+		c.Query = make(map[string]string, len(o.Query))
+		for k := range o.Query {
+			c.Query[k] = collectors.Redacted
+		}
+	}
+	return c
+}
+
+// MarshalYAML writes the options with the URL's password and the query
+// values redacted, for collectors.Config.String.
+func (o Options) MarshalYAML() (any, error) { return o.shown(), nil }
+
+// String formats the options as %+v would, redacted.
+func (o Options) String() string { return fmt.Sprintf("%+v", o.shown()) }
+
+// GoString formats the options as %#v would, redacted.
+func (o Options) GoString() string { return fmt.Sprintf("%#v", o.shown()) }
+
+// LogValue logs the options redacted.
+func (o Options) LogValue() slog.Value { return slog.AnyValue(o.shown()) }
+
 // Defaults returns the default options.
 func Defaults() *Options {
 	first, retries := 1, 3
@@ -141,6 +172,7 @@ type Puller struct {
 	token   string
 	client  *http.Client
 	log     *slog.Logger
+	secrets []string // credentials that a response could echo back
 }
 
 // New checks the options. Zero values take the defaults.
@@ -189,7 +221,7 @@ func New(o Options, env collectors.Env) (*Puller, error) {
 	}
 	u, err := url.Parse(o.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("url %q: want an absolute http(s) URL", o.URL)
+		return nil, fmt.Errorf("url %q: want an absolute http(s) URL", collectors.RedactURL(o.URL))
 	}
 	p.base = u
 	if p.loc, err = time.LoadLocation(o.TimeZone); err != nil {
@@ -213,6 +245,7 @@ func New(o Options, env collectors.Env) (*Puller, error) {
 			return nil, fmt.Errorf("bearer_token_env: %s is empty", o.BearerTokenEnv)
 		}
 	}
+	p.secrets = secrets(u, o, p.token)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 4
 	p.client = &http.Client{Transport: tr}
@@ -368,7 +401,7 @@ func (p *Puller) fetch(ctx context.Context, since time.Time, page int) (*pageDat
 			return nil, err
 		}
 		pause := max(wait, retryAfter)
-		p.log.Warn("request failed; retrying", "url", redact(u), "attempt", attempt+1, "retry_in", pause.String(), "err", err)
+		p.log.Warn("request failed; retrying", "url", collectors.RedactURL(u.String()), "attempt", attempt+1, "retry_in", pause.String(), "err", err)
 		t := time.NewTimer(pause)
 		select {
 		case <-ctx.Done():
@@ -409,14 +442,21 @@ func (p *Puller) get(ctx context.Context, u string) (page *pageData, retryAfter 
 	if p.token != "" {
 		req.Header.Set("Authorization", "Bearer "+p.token)
 	}
+	shown := collectors.RedactURL(u)
 	resp, err := p.client.Do(req)
 	if err != nil {
-		return nil, 0, fmt.Errorf("GET %s: %w", redactString(u), err)
+		// A *url.Error quotes the whole URL, query and all: keep only
+		// what it wraps (dial, TLS, timeout), which says what went wrong.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, 0, fmt.Errorf("GET %s: %w", shown, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 256))
-		err := fmt.Errorf("GET %s: %s: %s", redactString(u), resp.Status, strings.TrimSpace(string(snippet)))
+		err := fmt.Errorf("GET %s: %s: %s", shown, resp.Status, p.scrub(strings.TrimSpace(string(snippet))))
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
 			if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s > 0 {
 				retryAfter = min(time.Duration(s)*time.Second, p.o.MaxBackoff)
@@ -429,10 +469,10 @@ func (p *Puller) get(ctx context.Context, u string) (page *pageData, retryAfter 
 	if err != nil {
 		var perm *permanentError
 		if errors.As(err, &perm) {
-			return nil, 0, &permanentError{fmt.Errorf("GET %s: %w", redactString(u), perm.err)}
+			return nil, 0, &permanentError{fmt.Errorf("GET %s: %w", shown, perm.err)}
 		}
 		// A body cut short by the network is worth another try.
-		return nil, 0, fmt.Errorf("GET %s: read response: %w", redactString(u), err)
+		return nil, 0, fmt.Errorf("GET %s: read response: %w", shown, err)
 	}
 	return page, 0, nil
 }
@@ -506,17 +546,40 @@ func (p *Puller) decode(dec *json.Decoder) (*pageData, error) {
 	return out, nil
 }
 
-// redact drops the query's values from a URL for logs: some platforms take
-// keys as parameters.
-func redact(u url.URL) string {
-	u.RawQuery = ""
-	return u.String()
+// secrets lists the credentials of a source: the URL's password and query
+// values, the fixed query values, the token and the headers. Values under
+// four bytes are left out: too likely to be ordinary words of a message,
+// and not credentials.
+func secrets(u *url.URL, o Options, token string) []string {
+	var out []string
+	add := func(v string) {
+		if len(v) >= 4 {
+			out = append(out, v)
+		}
+	}
+	if pw, ok := u.User.Password(); ok {
+		add(pw)
+	}
+	for _, vs := range u.Query() {
+		for _, v := range vs {
+			add(v)
+		}
+	}
+	for _, v := range o.Query {
+		add(v)
+	}
+	for _, v := range o.Headers {
+		add(string(v))
+	}
+	add(token)
+	return out
 }
 
-func redactString(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "<url>"
+// scrub removes the source's credentials from text the platform sent
+// back: an error page may echo the request ("invalid appkey K").
+func (p *Puller) scrub(s string) string {
+	for _, v := range p.secrets {
+		s = strings.ReplaceAll(s, v, collectors.Redacted)
 	}
-	return redact(*u)
+	return s
 }

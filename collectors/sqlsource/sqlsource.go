@@ -88,6 +88,7 @@ type Source struct {
 	queries []kindQuery // in record.Kind order
 	timeout time.Duration
 	log     *slog.Logger
+	secrets []string // the DSN and its password, never to be shown
 }
 
 type kindQuery struct {
@@ -125,6 +126,7 @@ func New(o Options, getenv func(string) string, log *slog.Logger) (*Source, erro
 	if err := checkDSN(s.driver, dsn); err != nil {
 		return nil, err
 	}
+	s.secrets = dsnSecrets(s.driver, dsn)
 	if len(o.Queries) == 0 {
 		return nil, errors.New("queries: give a query for at least one record kind")
 	}
@@ -149,7 +151,7 @@ func New(o Options, getenv func(string) string, log *slog.Logger) (*Source, erro
 	}
 	db, err := sql.Open(s.driver, dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open %s database: %s", s.driver, hide(err, dsn))
+		return nil, fmt.Errorf("open %s database: %w", s.driver, s.hide(err))
 	}
 	// One run queries one kind at a time; a second connection covers a
 	// run that overlaps a connection being replaced.
@@ -170,19 +172,62 @@ func checkDSN(driver, dsn string) error {
 		_, err = mysql.ParseDSN(dsn)
 	}
 	if err != nil {
-		return fmt.Errorf("dsn: %s", hide(err, dsn))
+		return fmt.Errorf("dsn: %w", hideSecrets(err, dsnSecrets(driver, dsn)))
 	}
 	return nil
 }
 
-// hide renders err with every occurrence of the secret replaced.
-func hide(err error, secret string) string {
-	msg := err.Error()
-	if secret != "" {
-		msg = strings.ReplaceAll(msg, secret, "<secret>")
+// dsnSecrets returns the DSN and the password in it (when it parses and
+// has one): a driver's error may quote either.
+func dsnSecrets(driver, dsn string) []string {
+	out := []string{dsn}
+	pw := ""
+	switch driver {
+	case "pgx":
+		if c, err := pgx.ParseConfig(dsn); err == nil {
+			pw = c.Password
+		}
+	case "mysql":
+		if c, err := mysql.ParseDSN(dsn); err == nil {
+			pw = c.Passwd
+		}
 	}
-	return msg
+	if len(pw) >= 4 { // shorter ones are too likely to be parts of words
+		out = append(out, pw)
+	}
+	return out
 }
+
+// hiddenError shows an error with the source's secrets replaced, and
+// unwraps to it, so errors.Is and errors.As still see what it wraps.
+type hiddenError struct {
+	err error
+	msg string
+}
+
+func (e *hiddenError) Error() string { return e.msg }
+func (e *hiddenError) Unwrap() error { return e.err }
+
+// hideSecrets returns err with every occurrence of the secrets replaced
+// by <secret> (nil for nil).
+func hideSecrets(err error, secrets []string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	for _, s := range secrets {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "<secret>")
+		}
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return &hiddenError{err: err, msg: msg}
+}
+
+// hide is hideSecrets with the source's secrets.
+func (s *Source) hide(err error) error { return hideSecrets(err, s.secrets) }
 
 // Close closes the database handle.
 func (s *Source) Close() error { return s.db.Close() }
@@ -192,7 +237,8 @@ func (s *Source) Close() error { return s.db.Close() }
 // cannot be reached fails the run (the runner retries it later from the
 // same cursor); a query that fails for one kind is reported with AddError
 // and the other kinds go on, and only when every kind fails does the run.
-func (s *Source) Collect(ctx context.Context, cursor string, acc Accumulator) (string, error) {
+func (s *Source) Collect(ctx context.Context, cursor string, acc Accumulator) (next string, err error) {
+	defer func() { err = s.hide(err) }()
 	st, err := decodeCursor(cursor)
 	if err != nil {
 		return cursor, err
@@ -210,7 +256,7 @@ func (s *Source) Collect(ctx context.Context, cursor string, acc Accumulator) (s
 			if ctx.Err() != nil {
 				return st.encode(), err
 			}
-			acc.AddError(err)
+			acc.AddError(s.hide(err))
 			errs = append(errs, err)
 		}
 	}
