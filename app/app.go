@@ -286,7 +286,8 @@ func (a *App) buildCollectors(ctx context.Context, cal *calendar.Calendar, sink 
 		cfg.Sources = append(cfg.Sources, ds...)
 	}
 	cfg.Location = a.loc
-	if a.runner, err = collectors.NewRunner(cfg, sink, a.jnl, a.component("collectors"), a.metrics); err != nil {
+	// NewRunner names its component itself.
+	if a.runner, err = collectors.NewRunner(cfg, sink, a.jnl, a.log, a.metrics); err != nil {
 		return err
 	}
 	if h, err := push.Handler(a.runner); err == nil {
