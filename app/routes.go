@@ -36,12 +36,9 @@ const (
 	ingest
 )
 
-// Body limits: a page or API call sends no body; the push intake sends
-// batches.
-const (
-	noBody     = 0
-	intakeBody = push.DefaultMaxBodyBytes
-)
+// intakeBody is the push intake's body limit: the largest any push source
+// allows (default 32 MiB). Pages and API calls send no body.
+func (a *App) intakeBody() int64 { return push.MaxBody(a.runner) }
 
 // route is one entry of the product's route table. Exactly one of fiber
 // and http is set: websocket and streaming routes are net/http handlers,
@@ -109,7 +106,7 @@ func (a *App) routes() []route {
 	rs = append(rs, a.wallRoutes()...)
 	rs = append(rs, a.consoleRoutes()...)
 	if a.intake != nil {
-		rs = append(rs, route{method: "POST", path: "/api/ingest/:kind", access: ingest, body: intakeBody, noStore: true, fiber: a.intake})
+		rs = append(rs, route{method: "POST", path: "/api/ingest/:kind", access: ingest, body: a.intakeBody(), noStore: true, fiber: a.intake})
 	}
 	return rs
 }
@@ -137,10 +134,11 @@ func favicon(w http.ResponseWriter, _ *http.Request) {
 // read), the fiber routes also on the fiber application behind the
 // bridge.
 func (a *App) routesHandler() (http.Handler, error) {
+	maxBody := a.intakeBody()
 	fapp := fiber.New(fiber.Config{
 		DisableStartupMessage: true, AppName: "yiping",
 		// The bridge bounds bodies before fiber sees them.
-		BodyLimit: int(intakeBody),
+		BodyLimit: int(maxBody),
 		// Immutable: fasthttp hands out strings that alias its request
 		// buffers and reuses them for the next request; components keep
 		// parameters beyond a request (caches, hub topics), so every
@@ -149,7 +147,7 @@ func (a *App) routesHandler() (http.Handler, error) {
 	})
 	server.UseRequestContext(fapp)
 	a.fiber = fapp
-	bridge := server.Fiber(fapp, intakeBody)
+	bridge := server.Fiber(fapp, maxBody)
 	mux := http.NewServeMux()
 	for _, r := range a.routes() {
 		h := r.http

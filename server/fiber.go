@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -85,8 +86,14 @@ func UseRequestContext(app *fiber.App) {
 	})
 }
 
-// TooLarge answers 413 with the limit, in Chinese and English.
+// TooLarge answers 413 with the limit, in Chinese and English, as the
+// JSON error body every API answer has.
 func TooLarge(w http.ResponseWriter, limit int64) {
 	w.Header().Set("Connection", "close") // the rest of the body is not read
-	http.Error(w, fmt.Sprintf("请求体超过 %d 字节上限 / request body exceeds the limit of %d bytes", limit, limit), http.StatusRequestEntityTooLarge)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(http.StatusRequestEntityTooLarge)
+	json.NewEncoder(w).Encode(map[string]any{
+		"error": fmt.Sprintf("请求体超过 %d 字节上限 / request body exceeds the limit of %d bytes", limit, limit),
+		"limit": limit,
+	})
 }

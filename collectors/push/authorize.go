@@ -19,4 +19,16 @@ func Authorizer(in Intake) func(authorization string) bool {
 	}
 }
 
+// MaxBody is the largest body any push source of in accepts, for the
+// router's limit in front of the intake (at least DefaultMaxBodyBytes).
+func MaxBody(in Intake) int64 {
+	n := int64(DefaultMaxBodyBytes)
+	for _, s := range in.Sources() {
+		if p, ok := s.Connector.(*Source); ok && int64(p.opts.MaxBodyBytes) > n {
+			n = int64(p.opts.MaxBodyBytes)
+		}
+	}
+	return n
+}
+
 var _ Intake = (*collectors.Runner)(nil)
