@@ -81,7 +81,8 @@ var Wall = (function () {
   // ---- link state ----------------------------------------------------------
   function setState() {
     var reasons = [];
-    if (!ws || ws.readyState !== 1 || !opened) reasons.push(retry > 0 || opened ? T.disconnected : T.connecting);
+    if (revoked) reasons.push(T.revoked);
+    else if (!ws || ws.readyState !== 1 || !opened) reasons.push(retry > 0 || opened ? T.disconnected : T.connecting);
     else if (Date.now() - lastMsg > cfg.silence_ms) reasons.push(T.silent);
     sources.forEach(function (h, name) {
       if (h.state === "failing") reasons.push(T.source_failing + name);
@@ -112,6 +113,7 @@ var Wall = (function () {
 
   // ---- websocket ------------------------------------------------------------
   var MAX_TOPICS_PER_REQUEST = 100;
+  var revoked = false; // the server revoked this screen's access
 
   function subscribe(topics) {
     if (!ws || ws.readyState !== 1) return; // sent on (re)connect
@@ -136,7 +138,7 @@ var Wall = (function () {
     try { sock = new WebSocket(url); } catch (e) { reconnect(); return; }
     ws = sock;
     sock.onopen = function () {
-      opened = true; retry = 0; lastMsg = Date.now();
+      opened = true; retry = 0; lastMsg = Date.now(); revoked = false;
       subscribe(Array.from(handlers.keys()));
       setState();
     };
@@ -152,9 +154,12 @@ var Wall = (function () {
       if (m.seq) seqs.set(m.topic, m.seq);
       if (m.data !== undefined) deliver(m.topic, m.data);
     };
-    sock.onclose = function () {
+    sock.onclose = function (e) {
       if (sock !== ws) return;
       ws = null;
+      // 4403: the server closed the screen's access (a revoked token, a
+      // disabled user): say so rather than "reconnecting".
+      if (e && e.code === 4403) revoked = true;
       setState();
       reconnect();
     };
