@@ -476,10 +476,14 @@ func (a *App) Close() {
 	})
 }
 
-// ready reports whether the server can take traffic (/readyz).
+// ready reports whether the server can take traffic (/readyz): it must be
+// able to store what it is sent. A full disk fails it until space returns.
 func (a *App) ready() error {
 	if a.jnl == nil || a.hist == nil {
 		return errors.New("starting")
 	}
-	return nil
+	if err := a.jnl.Healthy(); err != nil {
+		return err
+	}
+	return store.Healthy(a.hist)
 }

@@ -91,6 +91,11 @@ type source struct {
 	backoffUntil time.Time
 	cursorLoaded bool
 	entry        cron.EntryID
+	// intakeWarned is when the last failed push was logged: a client
+	// pushing fast into a full disk fails every request, and one line a
+	// minute says as much as one a request.
+	intakeWarned time.Time
+	intakeQuiet  int // failed pushes not logged since
 }
 
 // NewRunner checks cfg and builds a runner that files records into sink
@@ -430,6 +435,15 @@ func (r *Runner) finish(s *source, start time.Time, res Result, err error) {
 		}
 	}
 	failures := h.ConsecutiveFailures
+	logIntake, quiet := false, 0
+	if err != nil && s.sched == nil {
+		if failures == 1 || end.Sub(s.intakeWarned) >= time.Minute {
+			logIntake, quiet = true, s.intakeQuiet
+			s.intakeWarned, s.intakeQuiet = end, 0
+		} else {
+			s.intakeQuiet++
+		}
+	}
 	s.mu.Unlock()
 
 	attrs := []any{"duration", dur.Round(time.Millisecond).String(), "accepted", res.Accepted, "rejected", res.Rejected}
@@ -437,7 +451,13 @@ func (r *Runner) finish(s *source, start time.Time, res Result, err error) {
 	case err != nil && s.sched != nil:
 		s.log.Warn("run failed", append(attrs, "err", err, "consecutive_failures", failures, "retry_in", retryIn.String())...)
 	case err != nil:
-		s.log.Warn("intake failed", append(attrs, "err", err)...)
+		if logIntake {
+			s.log.Warn("intake failed", append(attrs, "err", err, "consecutive_failures", failures, "not_logged_since", quiet)...)
+		}
+	case s.sched == nil && len(res.Errors) == 0:
+		// A push intake may take thousands of batches a second: the
+		// metrics count them; the log only at debug level.
+		s.log.Debug("collected", attrs...)
 	case res.Accepted > 0 || res.Rejected > 0 || len(res.Errors) > 0:
 		s.log.Info("collected", attrs...)
 	default:

@@ -55,7 +55,7 @@ type CompactOptions struct {
 // Compact rewrites the journal in dir when CompactOptions say it is worth
 // it, and reports what it did (zero stats when it was left alone). The
 // journal must not be open.
-func Compact(ctx context.Context, dir string, o CompactOptions) (CompactStats, error) {
+func Compact(ctx context.Context, dir string, o CompactOptions) (_ CompactStats, err error) {
 	if o.MinBytes <= 0 {
 		o.MinBytes = 64 << 20
 	}
@@ -118,6 +118,14 @@ func Compact(ctx context.Context, dir string, o CompactOptions) (CompactStats, e
 	if err := os.MkdirAll(scratch, 0o750); err != nil {
 		return st, fmt.Errorf("journal compact: %w", err)
 	}
+	// A compaction that failed (a full disk, typically) gives its space
+	// back at once: the start goes on with the old log, and the store
+	// opened next must not find the disk filled by a half-written copy.
+	defer func() {
+		if err != nil {
+			os.RemoveAll(scratch)
+		}
+	}()
 	fresh, err := Open(scratch, o.Logger)
 	if err != nil {
 		return st, err
@@ -127,6 +135,7 @@ func Compact(ctx context.Context, dir string, o CompactOptions) (CompactStats, e
 		return st, err
 	}
 	row = 0
+	var end int64 // the position just past the last batch written
 	if _, err := old.Replay(ctx, func(b Batch) error {
 		nf := len(b.Kind.Fields())
 		keep := Batch{Kind: b.Kind, Source: b.Source}
@@ -150,12 +159,13 @@ func Compact(ctx context.Context, dir string, o CompactOptions) (CompactStats, e
 			return nil
 		}
 		st.Kept += keep.Len()
-		_, err := fresh.Write(keep)
+		pos, err := fresh.Write(keep)
+		end = pos
 		return err
 	}); err != nil {
 		return st, fmt.Errorf("journal compact: %w", err)
 	}
-	if err := fresh.Sync(ctx, fresh.Size()); err != nil {
+	if err := fresh.Sync(ctx, end); err != nil {
 		return st, fmt.Errorf("journal compact: %w", err)
 	}
 	st.After = fresh.Size()

@@ -26,6 +26,13 @@
 // Compact (compact.go) rewrites the log to the last version of each record
 // when it has doubled since its last compaction; serve runs it at start,
 // before the replay.
+//
+// A failed write or fsync (a full disk) refuses that batch, never the
+// journal: a write that failed is cut off the file at once, and after a
+// failed fsync every frame not yet known to be on disk is cut off before
+// the next write (their writers were told they were not stored), so the
+// journal takes records again as soon as the disk does. Healthy says
+// whether it can store records now, probing the disk while it cannot.
 package journal
 
 import (
@@ -40,6 +47,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/yiping-ioc/yiping/record"
 )
@@ -90,23 +99,64 @@ var (
 // a torn last write. Yiping then refuses to start rather than drop data.
 var ErrCorrupt = errors.New("journal is corrupt")
 
+// ErrUnavailable is wrapped by the errors of writes the journal could not
+// store for now (a full disk, a failed fsync): the batch is not stored,
+// and sending it again later is safe (records are upserted by id).
+var ErrUnavailable = errors.New("journal unavailable")
+
+// errClosed is returned after Close.
+var errClosed = errors.New("journal: closed")
+
+// file is what the journal needs of its log file: an *os.File, which
+// tests wrap to inject failures the file system cannot be made to give.
+type file interface {
+	io.ReaderAt
+	io.WriterAt
+	Sync() error
+	Truncate(size int64) error
+	Stat() (os.FileInfo, error)
+	Close() error
+}
+
 // Journal is an append-only, fsync'd record log with a cursor store. Its
 // methods are safe for concurrent use.
+//
+// Write hands out positions that Sync waits for. They are logical: the
+// file offset plus the bytes that repairs cut off before it, so a position
+// handed out before a failed fsync (whose frame was cut) is never taken
+// for one written after it at the same offset.
 type Journal struct {
 	dir  string
 	path string
 	log  *slog.Logger
 
 	mu       sync.Mutex
-	f        *os.File
-	size     int64 // bytes of valid data
+	f        file  // nil after Close
+	size     int64 // bytes of valid data in the file
 	replayed bool
-	broken   error // set when a failed write left the file in an unknown state
 	buf      []byte
-	synced   int64         // the log is on disk up to here
+	synced   int64         // the file is on disk up to here
 	syncing  chan struct{} // non-nil while an fsync runs; closed when it ends
 	cursorMu sync.Mutex
+
+	// Recovery from failed writes.
+	shift     int64  // logical position - file offset
+	lost      []span // logical positions of frames cut off by a failed fsync
+	lostFloor int64  // positions at or below it may be in spans dropped from lost
+	repair    bool   // bytes past size must be cut (and the cut synced) before the next write
+	failed    error  // why records cannot be stored; nil when they can
+	refused   int    // writes refused since failed was set, for the recovery log
+	lastProbe time.Time
+	probe     func() error // tells whether the disk takes writes again
 }
+
+// span is a range (from, to] of logical positions.
+type span struct{ from, to int64 }
+
+// maxLost bounds the spans remembered (each failed fsync with frames
+// pending adds one); a position below the spans dropped is reported as not
+// stored, which at worst makes a source send a stored batch again.
+const maxLost = 256
 
 // Open opens (creating it if needed) the journal in dir. Call Replay before
 // the first Append: it validates the log and cuts off a torn tail.
@@ -123,6 +173,7 @@ func Open(dir string, logger *slog.Logger) (*Journal, error) {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
 	j := &Journal{dir: dir, path: path, f: f, log: logger.With("component", "journal", "path", path)}
+	j.probe = func() error { return probeDisk(filepath.Join(dir, ".probe")) }
 	info, err := f.Stat()
 	if err != nil {
 		f.Close()
@@ -135,7 +186,8 @@ func Open(dir string, logger *slog.Logger) (*Journal, error) {
 			return nil, err
 		}
 	case info.Size() < headerSize:
-		// Only a crash while creating the file leaves a short header.
+		// Only a crash or a full disk while creating the file leaves a
+		// short header.
 		j.log.Warn("journal header incomplete; starting an empty journal", "bytes", info.Size())
 		if err := f.Truncate(0); err != nil {
 			f.Close()
@@ -162,10 +214,10 @@ func Open(dir string, logger *slog.Logger) (*Journal, error) {
 
 func (j *Journal) writeHeader() error {
 	if _, err := j.f.WriteAt(magic, 0); err != nil {
-		return fmt.Errorf("journal: write header: %w", err)
+		return unavailable("write the header", err)
 	}
 	if err := j.f.Sync(); err != nil {
-		return fmt.Errorf("journal: sync: %w", err)
+		return unavailable("sync", err)
 	}
 	if err := syncDir(j.dir); err != nil {
 		return err
@@ -346,60 +398,74 @@ func (j *Journal) Append(ctx context.Context, b Batch) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	off, err := j.Write(b)
+	pos, err := j.Write(b)
 	if err != nil {
 		return err
 	}
-	return j.Sync(ctx, off)
+	return j.Sync(ctx, pos)
 }
 
 // Write appends b to the log without waiting for the disk, and returns the
-// offset just past it: the batch is durable once Sync(ctx, offset)
-// returns nil. Splitting the two lets concurrent writers share one fsync
-// (group commit). A failed write leaves the journal refusing further
-// writes, since the file's tail is then unknown; restarting recovers.
+// position just past it: the batch is durable once Sync(ctx, pos) returns
+// nil. Splitting the two lets concurrent writers share one fsync (group
+// commit). A failed write (a full disk) is cut off the file and returned,
+// wrapping ErrUnavailable; the next write tries again.
 func (j *Journal) Write(b Batch) (int64, error) {
 	if b.Kind >= record.NumKinds || len(b.Values)%len(b.Kind.Fields()) != 0 {
 		return 0, fmt.Errorf("journal: malformed batch (kind %d, %d values)", b.Kind, len(b.Values))
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if !j.replayed {
+	switch {
+	case j.f == nil:
+		return 0, errClosed
+	case !j.replayed:
 		return 0, ErrNotReplayed
 	}
-	if j.broken != nil {
-		return 0, j.broken
+	if err := j.repairLocked(); err != nil {
+		return 0, j.refuse(err)
 	}
 	j.buf = encode(j.buf[:0], &b)
 	if len(j.buf)-frameHead > maxFrame {
 		return 0, fmt.Errorf("journal: batch of %d bytes exceeds the %d-byte frame limit", len(j.buf)-frameHead, maxFrame)
 	}
 	if _, err := j.f.WriteAt(j.buf, j.size); err != nil {
-		j.fail(fmt.Errorf("journal: write: %w", err))
-		return 0, j.broken
+		// Part of the frame may be in the file: cut it now, or before the
+		// next write if that fails too.
+		j.repair = true
+		if rerr := j.repairLocked(); rerr != nil {
+			j.log.Debug("journal: cannot cut a failed write yet", "err", rerr)
+		}
+		return 0, j.refuse(unavailable("write", err))
 	}
 	j.size += int64(len(j.buf))
 	if cap(j.buf) > 4<<20 {
 		j.buf = nil // do not pin a huge catalog snapshot's buffer
 	}
-	return j.size, nil
+	return j.size + j.shift, nil
 }
 
-// Sync returns once the log is on disk up to offset off. Callers arriving
-// while an fsync is in progress wait for it and, if it did not cover them,
-// share the next one. ctx bounds only the waiting: an fsync once started
-// runs to its end.
-func (j *Journal) Sync(ctx context.Context, off int64) error {
+// Sync returns once the log is on disk up to position pos (from Write).
+// Callers arriving while an fsync is in progress wait for it and, if it
+// did not cover them, share the next one. ctx bounds only the waiting: an
+// fsync once started runs to its end. When an fsync fails, every frame it
+// did not cover is cut off the log (the page cache may have dropped it
+// while the file looks whole): their Sync calls return an error wrapping
+// ErrUnavailable, and the journal takes new batches once the disk does.
+func (j *Journal) Sync(ctx context.Context, pos int64) error {
 	for {
 		j.mu.Lock()
-		if j.synced >= off {
+		if err := j.lostLocked(pos); err != nil {
+			j.mu.Unlock()
+			return err
+		}
+		if pos <= j.synced+j.shift {
 			j.mu.Unlock()
 			return nil
 		}
-		if j.broken != nil {
-			err := j.broken
+		if j.f == nil {
 			j.mu.Unlock()
-			return err
+			return errClosed
 		}
 		if ch := j.syncing; ch != nil {
 			j.mu.Unlock()
@@ -417,12 +483,10 @@ func (j *Journal) Sync(ctx context.Context, off int64) error {
 		err := f.Sync()
 		j.mu.Lock()
 		if err != nil {
-			// After a failed fsync the page cache may have dropped the
-			// data while the file looks complete: nothing written since
-			// the last good sync can be trusted.
-			j.broken = fmt.Errorf("journal: sync: %w", err)
-		} else {
-			j.synced = max(j.synced, target)
+			j.dropUnsynced(unavailable("sync", err))
+		} else if target > j.synced {
+			j.synced = target
+			j.recovered()
 		}
 		j.syncing = nil
 		close(ch)
@@ -430,11 +494,140 @@ func (j *Journal) Sync(ctx context.Context, off int64) error {
 	}
 }
 
-func (j *Journal) fail(err error) {
-	if terr := j.f.Truncate(j.size); terr != nil {
-		j.log.Error("journal: cannot cut a failed write; refusing further appends", "err", terr)
+// lostLocked returns the error of a position whose frame was cut off.
+func (j *Journal) lostLocked(pos int64) error {
+	if j.lostFloor > 0 && pos <= j.lostFloor {
+		return fmt.Errorf("%w: position %d is too old to tell whether it was stored", ErrUnavailable, pos)
 	}
-	j.broken = err
+	for _, sp := range j.lost {
+		if pos > sp.from && pos <= sp.to {
+			cause := j.failed
+			if cause == nil {
+				cause = errors.New("an fsync failed")
+			}
+			return fmt.Errorf("%w: the batch was not stored: %w", ErrUnavailable, cause)
+		}
+	}
+	return nil
+}
+
+// dropUnsynced handles a failed fsync: every frame past the last good one
+// is cut off (logically now, from the file before the next write), and
+// the positions of those frames are remembered as lost.
+func (j *Journal) dropUnsynced(err error) {
+	if j.size > j.synced {
+		j.lost = append(j.lost, span{from: j.synced + j.shift, to: j.size + j.shift})
+		if len(j.lost) > maxLost {
+			j.lostFloor = j.lost[0].to
+			j.lost = j.lost[1:]
+		}
+		j.shift += j.size - j.synced
+		j.size = j.synced
+	}
+	j.repair = true
+	j.refuse(err)
+}
+
+// refuse records err as the reason records cannot be stored, logging the
+// first refusal of a failure (the callers hear of every one).
+func (j *Journal) refuse(err error) error {
+	if j.failed == nil {
+		j.log.Error("journal: cannot store records; refusing batches until the disk takes writes again", "err", err)
+	}
+	j.failed = err
+	j.refused++
+	return err
+}
+
+// recovered clears the failure after a write reached the disk.
+func (j *Journal) recovered() {
+	if j.failed != nil && !j.repair {
+		j.log.Info("journal: storing records again", "refused_batches", j.refused, "after", j.failed)
+		j.failed, j.refused = nil, 0
+	}
+}
+
+// repairLocked cuts off the bytes past size and syncs the cut, so that a
+// frame written next cannot be followed by the remains of a longer one.
+func (j *Journal) repairLocked() error {
+	if !j.repair {
+		return nil
+	}
+	if err := j.f.Truncate(j.size); err != nil {
+		return unavailable("cut a failed write", err)
+	}
+	if err := j.f.Sync(); err != nil {
+		return unavailable("sync a cut", err)
+	}
+	if j.synced > j.size {
+		j.synced = j.size
+	}
+	j.repair = false
+	return nil
+}
+
+// probeEvery bounds how often Healthy probes a failed disk, and probeSize
+// is what it writes: enough to tell a disk that takes a batch from one
+// with a few blocks left.
+const (
+	probeEvery = time.Second
+	probeSize  = 64 << 10
+)
+
+// Healthy reports whether the journal can store records now: nil, or why
+// not (wrapping ErrUnavailable) after a write or an fsync failed. While
+// it cannot, Healthy probes the disk (at most once a second) by writing
+// and syncing a small file beside the log and, once that works, repairs
+// the log and reports healthy again: a readiness check that polls it sees
+// the disk come back even while no source sends anything.
+func (j *Journal) Healthy() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	switch {
+	case j.f == nil:
+		return errClosed
+	case !j.replayed:
+		return ErrNotReplayed
+	case j.failed == nil:
+		return nil
+	case time.Since(j.lastProbe) < probeEvery:
+		return j.failed
+	}
+	j.lastProbe = time.Now()
+	if err := j.probe(); err != nil {
+		return j.failed
+	}
+	if err := j.repairLocked(); err != nil {
+		return j.failed
+	}
+	j.recovered()
+	return nil
+}
+
+// probeDisk writes, syncs and removes a file of probeSize bytes.
+func probeDisk(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o640)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(path)
+	_, err = f.Write(make([]byte, probeSize))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// unavailable wraps a failed write of op into ErrUnavailable, saying
+// plainly when the disk is full.
+func unavailable(op string, err error) error {
+	if errors.Is(err, syscall.ENOSPC) {
+		return fmt.Errorf("%w: %s: the disk is full; records are refused until space is freed: %w", ErrUnavailable, op, err)
+	}
+	return fmt.Errorf("%w: %s: %w", ErrUnavailable, op, err)
 }
 
 // Close closes the log file.
@@ -446,9 +639,6 @@ func (j *Journal) Close() error {
 	}
 	err := j.f.Close()
 	j.f = nil
-	if j.broken == nil {
-		j.broken = errors.New("journal: closed")
-	}
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}

@@ -70,10 +70,22 @@
 // point of a bucket, so the points that remain are exactly the rollups and
 // every query works unchanged on thinned history, at the resolution kept.
 //
+// A full disk: Pebble does not survive a write that finds no space (a
+// failed log write panics and locks its commit pipeline; a failed flush is
+// retried without end), so the embedded store refuses writes, wrapping
+// ErrUnavailable, while less than MinFreeBytes (64 MiB) is free, takes them
+// again once space is freed, and fails Open at once below it.
+//
 // store/influx writes to InfluxDB (2.x, or 1.8 with Flux enabled) through
 // influxdb-client-go/v2, with an on-disk spool for outages; see its package
 // documentation for how nothing is lost and nothing is written twice.
 // store/backend opens the one that YIPING_STORE names.
+//
+// Departments are any string a record carried: the embedded store keeps
+// them as they are, store/influx writes the ones a tag cannot hold
+// verbatim in an escaped form (see deptTag). Health (Healthy) tells a
+// readiness check whether a write would be stored now; both
+// implementations have it.
 //
 // # Write policy
 //

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 )
 
@@ -118,10 +117,12 @@ func Ratio(key SeriesKey, t time.Time, num, den int64) Point {
 var ErrInvalidPoint = errors.New("invalid point")
 
 // Validate checks a series key: indicator ids are [A-Za-z0-9_.-]{1,64},
-// regions are GB/T 2260 codes of 6 or 9 digits, departments are at most 64
-// printable characters without quotes, backslashes, "$" or control characters
-// (so they can be used verbatim in InfluxDB tags and Flux strings) and never
-// "-" (reserved: InfluxDB has no empty tags, "-" stands for ""), and periods are one of the Period constants.
+// regions are GB/T 2260 codes of 6 or 9 digits, and periods are one of the
+// Period constants. A department may be any string: it comes verbatim from
+// the platforms' records (a 30-character Chinese name, quotes, "$",
+// newlines), and a value the engine computed for it must be storable and
+// readable, so every store encodes what its medium cannot hold as it is
+// (store/influx: tags and Flux strings) rather than refusing it here.
 func (k SeriesKey) Validate() error {
 	if n := len(k.Indicator); n == 0 || n > 64 {
 		return fmt.Errorf("%w: indicator %q must have 1 to 64 characters", ErrInvalidPoint, k.Indicator)
@@ -133,17 +134,6 @@ func (k SeriesKey) Validate() error {
 	}
 	if !ValidRegion(k.Region) {
 		return fmt.Errorf("%w: region %q is not a 6- or 9-digit code", ErrInvalidPoint, k.Region)
-	}
-	if len(k.Dept) > 64 || k.Dept == "-" {
-		return fmt.Errorf("%w: dept %q", ErrInvalidPoint, k.Dept)
-	}
-	for _, c := range k.Dept {
-		if c < 0x20 || c == 0x7f || c == '"' || c == '\'' || c == '\\' || c == '$' || c == '\uFFFD' {
-			return fmt.Errorf("%w: dept %q has character %q", ErrInvalidPoint, k.Dept, c)
-		}
-	}
-	if strings.TrimSpace(k.Dept) != k.Dept {
-		return fmt.Errorf("%w: dept %q has surrounding spaces", ErrInvalidPoint, k.Dept)
 	}
 	switch k.Period {
 	case PeriodCatalog, PeriodDay, PeriodWeek, PeriodMonth, PeriodQuarter, PeriodYear:

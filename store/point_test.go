@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/yiping-ioc/yiping/store"
+	"github.com/yiping-ioc/yiping/store/storetest"
 )
 
 func TestValueNullIsNotZero(t *testing.T) {
@@ -46,6 +47,21 @@ func TestBucketsInBusinessZone(t *testing.T) {
 		r, err := store.ParseRollup(s)
 		if err != nil || r.String() != s {
 			t.Errorf("ParseRollup(%q) = %v, %v", s, r, err)
+		}
+	}
+}
+
+// TestAnyDeptIsValid: a department is whatever a record carried; only the
+// indicator, region and period of a key are constrained.
+func TestAnyDeptIsValid(t *testing.T) {
+	for _, d := range append(storetest.OddDepts(), "", "D01", "公安局") {
+		k := store.SeriesKey{Indicator: "on_time_rate", Region: "620702", Dept: d, Period: store.PeriodDay}
+		if err := k.Validate(); err != nil {
+			t.Errorf("dept %q: %v", d, err)
+		}
+		sel := store.Selector{Indicator: k.Indicator, Period: k.Period, Regions: []string{k.Region}, Depts: []string{d, "x"}}
+		if err := sel.Validate(); err != nil {
+			t.Errorf("selector with dept %q: %v", d, err)
 		}
 	}
 }

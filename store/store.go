@@ -200,3 +200,25 @@ func DefaultLocation() *time.Location {
 
 // ErrClosed is returned by a store after Close.
 var ErrClosed = errors.New("store: closed")
+
+// ErrUnavailable is wrapped by the errors of a store that cannot store
+// points for now (its disk is full): nothing of the call was stored, and
+// the same call may succeed later.
+var ErrUnavailable = errors.New("store unavailable")
+
+// Health is implemented by the stores that can tell whether a write would
+// be stored now (store/embedded, store/influx), for a readiness check.
+type Health interface {
+	// Healthy returns nil when writes are stored, else why not, wrapping
+	// ErrUnavailable (or ErrClosed). It is cheap enough for every /readyz
+	// and clears by itself once the cause is gone.
+	Healthy() error
+}
+
+// Healthy returns s.Healthy() when s implements Health, else nil.
+func Healthy(s Store) error {
+	if h, ok := s.(Health); ok {
+		return h.Healthy()
+	}
+	return nil
+}

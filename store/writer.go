@@ -155,3 +155,7 @@ func (w *Writer) Forget() {
 	defer w.mu.Unlock()
 	w.last = make(map[SeriesKey]seen)
 }
+
+// Healthy is the wrapped store's Healthy (see Health), or nil when it has
+// none.
+func (w *Writer) Healthy() error { return Healthy(w.Store) }

@@ -49,3 +49,26 @@ func TestOpenKinds(t *testing.T) {
 		t.Fatal("unknown kind opened")
 	}
 }
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{
+		"0": 0, "1048576": 1 << 20, "512KiB": 512 << 10, "64MiB": 64 << 20, "64 MB": 64 << 20, "2GiB": 2 << 30, "1g": 1 << 30, "off": -1, "OFF": -1,
+	} {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "MiB", "-5", "1.5GiB", "12TiB", "99999999999GiB"} {
+		if _, err := ParseSize(bad); err == nil {
+			t.Errorf("ParseSize(%q) accepted", bad)
+		}
+	}
+	if _, err := Open(context.Background(), Config{DataDir: t.TempDir(), MinFree: "lots"}, nil); err == nil {
+		t.Error("Open with a bad min_free")
+	}
+	c := Config{}
+	c.ApplyEnv(func(k string) string { return map[string]string{"YIPING_STORE_MIN_FREE": "1MiB"}[k] })
+	if c.MinFree != "1MiB" {
+		t.Errorf("YIPING_STORE_MIN_FREE not applied: %+v", c)
+	}
+}

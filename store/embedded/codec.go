@@ -29,18 +29,23 @@ const pointKeyLen = 1 + 4 + 8
 
 func metaKey(name string) []byte { return append([]byte{tabMeta}, name...) }
 
-// seriesKeyString is the series' identity inside the store. Validated keys
-// never contain NUL, so it is unambiguous.
+// seriesKeyString is the series' identity inside the store. Validated
+// indicators, regions and periods never contain NUL; a department may (it
+// is any string a record carried), which is why it sits between the
+// region and the period: the parser splits off the first two fields and
+// the last one, and whatever is left is the department.
 func seriesKeyString(k store.SeriesKey) string {
 	return k.Indicator + "\x00" + k.Region + "\x00" + k.Dept + "\x00" + k.Period
 }
 
 func parseSeriesKeyString(s string) (store.SeriesKey, error) {
-	f := strings.Split(s, "\x00")
-	if len(f) != 4 {
+	ind, rest, ok1 := strings.Cut(s, "\x00")
+	region, rest, ok2 := strings.Cut(rest, "\x00")
+	i := strings.LastIndexByte(rest, 0)
+	if !ok1 || !ok2 || i < 0 {
 		return store.SeriesKey{}, errors.New("malformed series key")
 	}
-	return store.SeriesKey{Indicator: f[0], Region: f[1], Dept: f[2], Period: f[3]}, nil
+	return store.SeriesKey{Indicator: ind, Region: region, Dept: rest[:i], Period: rest[i+1:]}, nil
 }
 
 func seriesDictKey(k store.SeriesKey) []byte {

@@ -72,6 +72,10 @@ func (s *Store) ApplyRetention(ctx context.Context, now time.Time) (RetentionSta
 
 	s.retentionMu.Lock()
 	defer s.retentionMu.Unlock()
+	// Deleting writes tombstones first: it needs space before it frees any.
+	if err := s.health.check(s.cfg.MinFreeBytes); err != nil {
+		return st, fmt.Errorf("embedded: retention: %w", err)
+	}
 	old, err := s.watermarks()
 	if err != nil {
 		return st, fmt.Errorf("embedded: retention: %w", err)
@@ -134,7 +138,9 @@ func (s *Store) ApplyRetention(ctx context.Context, now time.Time) (RetentionSta
 		}
 	}
 	st.Backfilled = len(dirty)
-	if err := s.db.Set(metaKey(metaRetention), encodeWatermarks(nw), pebble.Sync); err != nil {
+	if err := s.health.commit("retention", func() error {
+		return s.db.Set(metaKey(metaRetention), encodeWatermarks(nw), pebble.Sync)
+	}); err != nil {
 		return st, fmt.Errorf("embedded: retention: %w", err)
 	}
 	st.Deleted = th.deleted
@@ -169,7 +175,10 @@ func (th *thinner) commit() error {
 	if th.b.Empty() {
 		return nil
 	}
-	if err := th.b.Commit(pebble.NoSync); err != nil {
+	if err := th.s.health.check(th.s.cfg.MinFreeBytes); err != nil {
+		return fmt.Errorf("embedded: retention: %w", err)
+	}
+	if err := th.s.health.commit("retention", func() error { return th.b.Commit(pebble.NoSync) }); err != nil {
 		return fmt.Errorf("embedded: retention: %w", err)
 	}
 	th.b.Reset()

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/yiping-ioc/yiping/store"
 )
@@ -68,7 +69,23 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock of background retention. Default time.Now.
 	Now func() time.Time
+	// MinFreeBytes is the free space the store leaves on its file system:
+	// below it, writes are refused (store.ErrUnavailable) until space is
+	// freed, and Open fails, because Pebble cannot recover from a write
+	// that finds the disk full (see health.go). A quarter of it more is
+	// held in a ballast file (Dir/BALLAST), released to Pebble if the disk
+	// fills anyway. It should exceed two memtables, which a flush may
+	// need. Default 64 MiB; negative turns the check and the ballast off.
+	MinFreeBytes int64
+
+	// freeBytes replaces the file system's free space, and fs the file
+	// system, in tests.
+	freeBytes func() (uint64, error)
+	fs        vfs.FS
 }
+
+// DefaultMinFreeBytes is the default of Config.MinFreeBytes.
+const DefaultMinFreeBytes = 64 << 20
 
 func (c *Config) setDefaults() error {
 	if c.Dir == "" {
@@ -107,6 +124,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.MinFreeBytes == 0 {
+		c.MinFreeBytes = DefaultMinFreeBytes
 	}
 	return nil
 }
@@ -166,9 +186,10 @@ type series struct {
 
 // Store is the embedded store. Create it with Open.
 type Store struct {
-	cfg Config
-	db  *pebble.DB
-	log *slog.Logger
+	cfg    Config
+	db     *pebble.DB
+	log    *slog.Logger
+	health *health
 
 	// writeMu serializes writers: series id allocation and the batch that
 	// records a new id commit together.
@@ -196,7 +217,10 @@ type Store struct {
 var _ store.Store = (*Store)(nil)
 
 // Open opens (creating if needed) the store in cfg.Dir. Only one process
-// may open a directory at a time (Pebble holds a lock file).
+// may open a directory at a time (Pebble holds a lock file). It fails at
+// once, wrapping store.ErrUnavailable and ENOSPC, when the disk has less
+// free space than cfg.MinFreeBytes, and returns when ctx ends even if
+// Pebble is still opening.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
@@ -204,24 +228,35 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("embedded: %w", err)
 	}
+	h := newHealth(&cfg)
+	if _, err := h.space(cfg.MinFreeBytes); err != nil {
+		return nil, fmt.Errorf("embedded: open %s: %w", cfg.Dir, err)
+	}
+	if err := h.makeBallast(); err != nil {
+		return nil, fmt.Errorf("embedded: open %s: %w", cfg.Dir, err)
+	}
+	lg := pebbleLogger{l: cfg.Logger, lim: &limiter{now: time.Now}}
 	cache := pebble.NewCache(cfg.CacheSize)
 	defer cache.Unref()
 	opts := &pebble.Options{
 		FormatMajorVersion: pebble.FormatNewest,
 		Cache:              cache,
 		MemTableSize:       cfg.MemTableSize,
-		Logger:             pebbleLogger{cfg.Logger},
+		Logger:             lg,
 		Cleaner:            deleteWALsCleaner{},
+		FS:                 h.pebbleFS(),
 	}
 	// zstd for the bottom levels, where compacted history lives.
 	opts.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionGood })
-	db, err := pebble.Open(cfg.Dir, opts)
+	db, err := openPebble(ctx, cfg.Dir, opts)
 	if err != nil {
 		return nil, fmt.Errorf("embedded: open %s: %w", cfg.Dir, err)
 	}
-	s := &Store{cfg: cfg, db: db, log: cfg.Logger, ids: make(map[store.SeriesKey]uint32), groups: make(map[groupKey]map[string]uint32)}
+	s := &Store{cfg: cfg, db: db, log: cfg.Logger, health: h, ids: make(map[store.SeriesKey]uint32), groups: make(map[groupKey]map[string]uint32)}
 	if err := s.load(ctx); err != nil {
-		_ = db.Close()
+		if h.failure() == nil {
+			_ = db.Close()
+		}
 		return nil, fmt.Errorf("embedded: open %s: %w", cfg.Dir, err)
 	}
 	bg, stop := context.WithCancel(context.Background())
@@ -236,13 +271,57 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return s, nil
 }
 
+// openPebble runs pebble.Open, returning its panics (Pebble's Fatalf on a
+// manifest it cannot write) as errors, and returning when ctx ends: Pebble
+// waits without a deadline for the flush of the log it replays, which a
+// full disk makes fail for ever. The abandoned open closes what it opened
+// if it ever returns.
+func openPebble(ctx context.Context, dir string, opts *pebble.Options) (*pebble.DB, error) {
+	type result struct {
+		db  *pebble.DB
+		err error
+	}
+	ch := make(chan result, 1)
+	var abandoned atomic.Bool
+	go func() {
+		var r result
+		defer func() {
+			if p := recover(); p != nil {
+				r = result{err: fmt.Errorf("pebble: %v", p)}
+			}
+			if r.db != nil && abandoned.Load() {
+				_ = r.db.Close()
+			}
+			ch <- r
+		}()
+		r.db, r.err = pebble.Open(dir, opts)
+	}()
+	select {
+	case r := <-ch:
+		return r.db, r.err
+	case <-ctx.Done():
+		abandoned.Store(true)
+		// It may have finished meanwhile: then it is ours to close.
+		select {
+		case r := <-ch:
+			if r.db != nil {
+				_ = r.db.Close()
+			}
+		default:
+		}
+		return nil, fmt.Errorf("pebble did not open: %w", ctx.Err())
+	}
+}
+
 // load checks the format and reads the series dictionary, the latest point
 // of every series and the retention watermark.
 func (s *Store) load(ctx context.Context) error {
 	v, closer, err := s.db.Get(metaKey(metaFormat))
 	switch {
 	case errors.Is(err, pebble.ErrNotFound):
-		if err := s.db.Set(metaKey(metaFormat), []byte(formatVersion), pebble.Sync); err != nil {
+		if err := s.health.commit("write the format", func() error {
+			return s.db.Set(metaKey(metaFormat), []byte(formatVersion), pebble.Sync)
+		}); err != nil {
 			return err
 		}
 	case err != nil:
@@ -334,6 +413,9 @@ func (s *Store) Write(ctx context.Context, points []store.Point) error {
 	}
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
+	if err := s.health.check(s.cfg.MinFreeBytes); err != nil {
+		return fmt.Errorf("embedded: write %d points: %w", len(points), err)
+	}
 
 	b := s.db.NewBatch()
 	defer b.Close()
@@ -387,7 +469,7 @@ func (s *Store) Write(ctx context.Context, points []store.Point) error {
 			return fmt.Errorf("embedded: write: %w", err)
 		}
 	}
-	if err := b.Commit(pebble.NoSync); err != nil {
+	if err := s.health.commit("write", func() error { return b.Commit(pebble.NoSync) }); err != nil {
 		return fmt.Errorf("embedded: write %d points: %w", len(points), err)
 	}
 	s.unsynced.Add(1)
@@ -499,7 +581,10 @@ func (s *Store) sync() error {
 	if n == 0 {
 		return nil
 	}
-	if err := s.db.LogData(nil, pebble.Sync); err != nil {
+	if err := s.health.check(min(s.cfg.MinFreeBytes, syncMinFree)); err != nil {
+		return fmt.Errorf("embedded: sync: %w", err)
+	}
+	if err := s.health.commit("sync", func() error { return s.db.LogData(nil, pebble.Sync) }); err != nil {
 		return fmt.Errorf("embedded: sync: %w", err)
 	}
 	s.unsynced.Add(-n)
@@ -510,14 +595,20 @@ func (s *Store) syncLoop(ctx context.Context) {
 	defer s.wg.Done()
 	t := time.NewTicker(s.cfg.SyncInterval)
 	defer t.Stop()
+	failing := false // a failure is logged when it starts and when it ends, not every second
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := s.sync(); err != nil {
-				s.log.Error("embedded store: wal sync failed", "err", err)
+			err := s.sync()
+			switch {
+			case err != nil && !failing:
+				s.log.Error("embedded store: wal sync failed; retrying every interval", "err", err)
+			case err == nil && failing:
+				s.log.Info("embedded store: wal sync works again")
 			}
+			failing = err != nil
 		}
 	}
 }
@@ -602,9 +693,9 @@ func (s *Store) AsOf(ctx context.Context, sel store.Selector, t time.Time) ([]st
 	s.mu.RLock()
 	found := make([]*store.Point, len(keys))
 	var grp map[string]uint32
-	grpDept := "\x00" // no department is NUL
+	var grpDept string
 	for i, k := range keys {
-		if k.Dept != grpDept {
+		if i == 0 || k.Dept != grpDept {
 			grp, grpDept = s.groups[groupKey{k.Indicator, k.Dept, k.Period}], k.Dept
 		}
 		id, ok := grp[k.Region]
@@ -884,6 +975,12 @@ func (s *Store) Close() error {
 	s.closeMu.Lock()
 	defer s.closeMu.Unlock()
 	err := s.sync()
+	if broken := s.health.failure(); broken != nil {
+		// Pebble's commit pipeline stayed locked by the failed commit, and
+		// its Close would wait for it for ever. What it logged before is
+		// replayed at the next start; the process is expected to exit.
+		return fmt.Errorf("embedded: close: Pebble left open: %w", broken)
+	}
 	if cerr := s.db.Close(); cerr != nil && err == nil {
 		err = fmt.Errorf("embedded: close: %w", cerr)
 	}
@@ -899,6 +996,10 @@ func (s *Store) Compact(ctx context.Context) error {
 		return err
 	}
 	defer done()
+	// A flush waits (without a deadline) until it succeeds.
+	if err := s.health.check(s.cfg.MinFreeBytes); err != nil {
+		return fmt.Errorf("embedded: compact: %w", err)
+	}
 	if err := s.db.Flush(); err != nil {
 		return fmt.Errorf("embedded: compact: %w", err)
 	}
@@ -908,8 +1009,9 @@ func (s *Store) Compact(ctx context.Context) error {
 	return nil
 }
 
-// DiskUsage returns the bytes of every file in the data directory, and of
-// the sstables alone (the compacted data, without the write-ahead log).
+// DiskUsage returns the bytes of every file in the data directory but the
+// ballast, and of the sstables alone (the compacted data, without the
+// write-ahead log).
 func (s *Store) DiskUsage() (total, sstables int64, err error) {
 	return DirUsage(s.cfg.Dir)
 }
@@ -923,7 +1025,7 @@ func DirUsage(dir string) (total, sstables int64, err error) {
 			}
 			return err
 		}
-		if d.IsDir() {
+		if d.IsDir() || d.Name() == ballastName {
 			return nil
 		}
 		fi, err := d.Info()
@@ -965,18 +1067,3 @@ type deleteWALsCleaner struct {
 }
 
 type needsFileContentsMarker struct{ pebble.ArchiveCleaner }
-
-// pebbleLogger sends Pebble's messages to slog.
-type pebbleLogger struct{ l *slog.Logger }
-
-func (p pebbleLogger) Infof(format string, args ...any) {
-	p.l.Debug("pebble: " + fmt.Sprintf(format, args...))
-}
-func (p pebbleLogger) Errorf(format string, args ...any) {
-	p.l.Error("pebble: " + fmt.Sprintf(format, args...))
-}
-func (p pebbleLogger) Fatalf(format string, args ...any) {
-	msg := "pebble: " + fmt.Sprintf(format, args...)
-	p.l.Error(msg)
-	panic(msg)
-}

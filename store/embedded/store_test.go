@@ -94,6 +94,37 @@ func TestReopenKeepsEverything(t *testing.T) {
 	}
 }
 
+// TestReopenOddDepts: departments with any bytes in their names (NUL, the
+// key separator, among them) come back from the series dictionary after a
+// restart, each with its own series.
+func TestReopenOddDepts(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	t0 := storetest.T(2026, 11, 23, 9, 0, 0)
+	depts := storetest.OddDepts()
+	var pts []store.Point
+	for i, d := range depts {
+		pts = append(pts, store.Count(store.SeriesKey{Indicator: "case_volume", Region: "620702", Dept: d, Period: store.PeriodDay}, t0, int64(i)))
+	}
+	s := openTest(t, dir)
+	if err := s.Write(ctx, pts); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openTest(t, dir)
+	defer s.Close()
+	if n := s.SeriesCount(); n != len(depts) {
+		t.Fatalf("%d series after reopen, want %d", n, len(depts))
+	}
+	got, err := s.Latest(ctx, store.Selector{Indicator: "case_volume", Period: store.PeriodDay, Regions: []string{"620702"}, Depts: depts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.SamePoints(t, "latest after reopen", got, pts)
+}
+
 // TestRetentionThinsToRollups writes two years of points every 20 minutes
 // and checks that retention keeps every point of the last RawRetention, the
 // last of each hour, then of each day, then of each month, that rollup

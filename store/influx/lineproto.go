@@ -1,8 +1,12 @@
 package influx
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/yiping-ioc/yiping/store"
 )
@@ -10,7 +14,7 @@ import (
 // Schema in InfluxDB. One measurement (Config.Measurement) holds every
 // indicator:
 //
-//	tags:   indicator, region, dept ("-" for all departments), period ("-" for the catalog)
+//	tags:   indicator, region, dept (deptTag: "-" for all departments), period ("-" for the catalog)
 //	fields: numerator (float), denominator (integer, 0 when there is none),
 //	        has_denominator (boolean), value (float; absent when null)
 //
@@ -28,11 +32,65 @@ func tagValue(s string) string {
 	return s
 }
 
-func untag(s string) string {
-	if s == emptyTag {
-		return ""
+// maxTag bounds the dept tag: InfluxDB keeps a whole series key under 64 KiB.
+const maxTag = 4096
+
+// deptTag is the dept tag of a department. A department is any string a
+// record carried, but a tag value cannot hold a newline or end in a
+// backslash, and Flux strings treat quotes, backslashes and "${" apart, so
+// only "plain" departments (what the store always accepted: printable
+// UTF-8 without quotes, backslashes, "$" or surrounding spaces; every name
+// written before this encoding existed) are written verbatim. Any other is
+// written "$" followed by the department with every byte outside a small
+// safe set as %XX (Chinese stays readable in InfluxDB), and one longer than
+// maxTag even then as "$$" and the SHA-256 of the department in hex. No
+// plain department contains "$", and the escaped form escapes "$", so the
+// three forms never collide. Reads never decode a tag: a query names the
+// tags of the departments it wants and matches the rows by tag.
+func deptTag(d string) string {
+	switch {
+	case d == "":
+		return emptyTag
+	case plainDept(d):
+		return d
 	}
-	return s
+	var b strings.Builder
+	b.WriteByte('$')
+	for i := 0; i < len(d); {
+		r, n := utf8.DecodeRuneInString(d[i:])
+		if r == utf8.RuneError && n <= 1 || escapeRune(r) {
+			for _, c := range []byte(d[i : i+n]) {
+				fmt.Fprintf(&b, "%%%02X", c)
+			}
+		} else {
+			b.WriteString(d[i : i+n])
+		}
+		i += n
+		if b.Len() > maxTag {
+			sum := sha256.Sum256([]byte(d))
+			return "$$" + hex.EncodeToString(sum[:])
+		}
+	}
+	return b.String()
+}
+
+// plainDept reports whether d is written verbatim as a tag.
+func plainDept(d string) bool {
+	if d == emptyTag || len(d) > maxTag || !utf8.ValidString(d) || strings.TrimSpace(d) != d {
+		return false
+	}
+	for _, c := range d {
+		if c < 0x20 || c == 0x7f || c == '"' || c == '\'' || c == '\\' || c == '$' || c == utf8.RuneError {
+			return false
+		}
+	}
+	return true
+}
+
+// escapeRune reports whether r is %XX-escaped in an escaped dept tag: what
+// line protocol or Flux treats apart, control characters, and "%" itself.
+func escapeRune(r rune) bool {
+	return r <= ' ' || r == 0x7f || strings.ContainsRune(`"'\$%,={}`, r) || r == utf8.RuneError
 }
 
 var tagEscaper = strings.NewReplacer(",", `\,`, "=", `\=`, " ", `\ `)
@@ -42,7 +100,7 @@ var tagEscaper = strings.NewReplacer(",", `\,`, "=", `\=`, " ", `\ `)
 func appendLine(dst []byte, measurement string, p *store.Point) []byte {
 	dst = append(dst, measurement...)
 	dst = append(dst, ",dept="...)
-	dst = append(dst, tagEscaper.Replace(tagValue(p.Dept))...)
+	dst = append(dst, tagEscaper.Replace(deptTag(p.Dept))...)
 	dst = append(dst, ",indicator="...)
 	dst = append(dst, p.Indicator...)
 	dst = append(dst, ",period="...)

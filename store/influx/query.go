@@ -13,13 +13,16 @@ import (
 // fluxTime renders t as a Flux time literal.
 func fluxTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-// fluxString renders s as a Flux string literal. Validated keys contain no
-// quote, backslash, "$" or control character, so no escaping is needed.
-func fluxString(s string) string { return `"` + s + `"` }
+// fluxString renders s as a Flux string literal. Validated indicators,
+// regions and periods and every dept tag (deptTag) hold no "${", so quotes
+// and backslashes are all there is to escape.
+func fluxString(s string) string { return `"` + fluxEscaper.Replace(s) + `"` }
+
+var fluxEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 
 // row is one point read back from Flux.
 type row struct {
-	region, dept string
+	region, dept string // dept is the tag (deptTag), not decoded
 	t            time.Time
 	num          float64
 	den          int64
@@ -72,7 +75,7 @@ func (s *Store) runFlux(ctx context.Context, q string) ([]row, error) {
 			r.region = v
 		}
 		if v, ok := rec.ValueByKey("dept").(string); ok {
-			r.dept = untag(v)
+			r.dept = v
 		}
 		if v, ok := rec.ValueByKey("numerator").(float64); ok {
 			r.num, r.hasNum = v, true
@@ -153,9 +156,13 @@ func (s *Store) lastAt(ctx context.Context, sel store.Selector, t time.Time, wha
 	for _, r := range sel.Regions {
 		wantRegion[r] = true
 	}
+	// Rows are matched to departments by tag: a long department's tag is
+	// a hash, which does not decode.
 	wantDept := make(map[string]bool)
+	tagOf := make(map[string]string)
 	for _, d := range sel.DeptList() {
-		wantDept[d] = true
+		tagOf[d] = deptTag(d)
+		wantDept[tagOf[d]] = true
 	}
 	timeFilter := "" // Latest: nothing is after MaxTime
 	if t.Before(store.MaxTime.Add(-1)) {
@@ -170,7 +177,7 @@ func (s *Store) lastAt(ctx context.Context, sel store.Selector, t time.Time, wha
 		if len(depts) <= maxInlineValues {
 			td := make([]string, len(depts))
 			for i, d := range depts {
-				td[i] = tagValue(d)
+				td[i] = tagOf[d]
 			}
 			filter += " and " + orChain("dept", td)
 		}
@@ -206,7 +213,7 @@ func (s *Store) lastAt(ctx context.Context, sel store.Selector, t time.Time, wha
 		var regions, depts []string
 		seenR, seenD := map[string]bool{}, map[string]bool{}
 		for _, k := range keys {
-			if _, ok := found[rd{k.Region, k.Dept}]; ok {
+			if _, ok := found[rd{k.Region, tagOf[k.Dept]}]; ok {
 				continue
 			}
 			if !seenR[k.Region] {
@@ -234,7 +241,7 @@ func (s *Store) lastAt(ctx context.Context, sel store.Selector, t time.Time, wha
 		}
 	}
 	for _, k := range keys {
-		if r, ok := found[rd{k.Region, k.Dept}]; ok {
+		if r, ok := found[rd{k.Region, tagOf[k.Dept]}]; ok {
 			out = append(out, s.point(k, r))
 		}
 	}
@@ -295,7 +302,7 @@ func (s *Store) Series(ctx context.Context, key store.SeriesKey, from, to time.T
   |> keep(columns: ["_time", "numerator", "denominator", "has_denominator"])`,
 		fluxString(s.cfg.Bucket), fluxTime(from), fluxTime(to.Add(time.Nanosecond)),
 		fluxString(s.cfg.Measurement), fluxString(key.Indicator), fluxString(key.Region),
-		fluxString(tagValue(key.Dept)), fluxString(tagValue(key.Period)), fieldFilter, window)
+		fluxString(deptTag(key.Dept)), fluxString(tagValue(key.Period)), fieldFilter, window)
 	rows, err := s.runFlux(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("series %s: %w", key, err)

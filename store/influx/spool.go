@@ -159,9 +159,11 @@ func (sp *spool) append(body []byte, points int) (uint64, error) {
 	copy(buf[recHeaderLen:], body)
 	binary.BigEndian.PutUint32(buf[4:], crc32.Checksum(buf[8:], castagnoli))
 	if _, err := sp.f.WriteAt(buf, sp.size); err != nil {
+		sp.cut()
 		return 0, fmt.Errorf("spool: append: %w", err)
 	}
 	if err := sp.f.Sync(); err != nil {
+		sp.cut()
 		return 0, fmt.Errorf("spool: fsync: %w", err)
 	}
 	sp.size += int64(len(buf))
@@ -169,6 +171,34 @@ func (sp *spool) append(body []byte, points int) (uint64, error) {
 	sp.records++
 	sp.points += points
 	return seq, nil
+}
+
+// cut drops what a failed append left past the log (a full disk), so the
+// space comes back and the next append does not leave its remains behind
+// it. It is best effort: a torn tail is cut off at the next open anyway.
+func (sp *spool) cut() {
+	if err := sp.f.Truncate(sp.size); err != nil {
+		sp.log.Debug("influx spool: cannot cut a failed append", "err", err)
+	}
+}
+
+// probeDir tells whether dir takes writes: it writes, syncs and removes a
+// small file.
+func probeDir(dir string) error {
+	path := filepath.Join(dir, ".probe")
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(path)
+	_, err = f.Write(make([]byte, 64<<10))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // peek returns the first unacknowledged record.

@@ -206,7 +206,17 @@ type Store struct {
 		spoolRecords                                     atomic.Int64
 		unavailable                                      atomic.Bool
 	}
+
+	// The spool's health: set by the sender when the spool could not take
+	// a batch (a full disk), cleared when a batch is stored again or a
+	// probe of the spool directory succeeds.
+	healthMu   sync.Mutex
+	spoolErr   error
+	spoolProbe time.Time
 }
+
+// probeEvery bounds how often a failed spool directory is probed.
+const probeEvery = time.Second
 
 var _ store.Store = (*Store)(nil)
 
@@ -268,6 +278,11 @@ func (s *Store) Write(ctx context.Context, points []store.Point) error {
 	defer s.closeMu.RUnlock()
 	if s.closed.Load() {
 		return store.ErrClosed
+	}
+	// Points that could go neither to InfluxDB nor to the spool would be
+	// lost: refuse them, so the caller keeps them and tries again.
+	if err := s.Healthy(); err != nil && s.stats.unavailable.Load() {
+		return err
 	}
 	lines := make([]byte, 0, len(points)*150)
 	for i := range points {
@@ -511,6 +526,7 @@ func (s *Store) send(chunks []chunk, points int) {
 		if err == nil {
 			s.stats.written.Add(int64(points))
 			s.progress(lastSeq)
+			s.setSpoolErr(nil)
 			return
 		}
 		if !transient(err) {
@@ -522,12 +538,15 @@ func (s *Store) send(chunks []chunk, points int) {
 	}
 	seq, err := s.sp.append(body, points)
 	if err != nil {
-		// The disk failed too: nothing more can be done than to say so loudly.
+		// The disk failed too: nothing more can be done than to say so
+		// loudly, and to refuse new points until it takes writes again.
 		s.log.Error("influx store: cannot spool points, they are lost", "points", points, "err", err)
 		s.stats.rejected.Add(int64(points))
 		s.progress(lastSeq)
+		s.setSpoolErr(err)
 		return
 	}
+	s.setSpoolErr(nil)
 	s.recChunks[seq] = lastSeq
 	s.stats.spooled.Store(int64(s.sp.points))
 	s.stats.spoolRecords.Store(int64(s.sp.records))
@@ -619,6 +638,43 @@ func (s *Store) reject(body []byte, points int, err error) {
 		s.cfg.OnError(err, points, false)
 	}
 }
+
+func (s *Store) setSpoolErr(err error) {
+	s.healthMu.Lock()
+	defer s.healthMu.Unlock()
+	if err == nil && s.spoolErr != nil {
+		s.log.Info("influx store: the spool takes points again")
+	}
+	s.spoolErr = err
+}
+
+// Healthy reports whether points written now are stored: nil, or why not
+// (wrapping store.ErrUnavailable) after the spool could not take a batch
+// (a full disk). An unreachable InfluxDB alone is healthy: its points wait
+// in the spool. While the spool fails, Healthy probes its directory (at
+// most once a second) and clears once it takes writes. It implements
+// store.Health, for /readyz.
+func (s *Store) Healthy() error {
+	if s.closed.Load() {
+		return store.ErrClosed
+	}
+	s.healthMu.Lock()
+	defer s.healthMu.Unlock()
+	if s.spoolErr == nil {
+		return nil
+	}
+	if time.Since(s.spoolProbe) >= probeEvery {
+		s.spoolProbe = time.Now()
+		if probeDir(s.cfg.SpoolDir) == nil {
+			s.log.Info("influx store: the spool directory takes writes again")
+			s.spoolErr = nil
+			return nil
+		}
+	}
+	return fmt.Errorf("influx store: %w: the spool in %s cannot take points: %w", store.ErrUnavailable, s.cfg.SpoolDir, s.spoolErr)
+}
+
+var _ store.Health = (*Store)(nil)
 
 // transient reports whether a failed write may succeed later.
 func transient(err error) bool {

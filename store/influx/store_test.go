@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/yiping-ioc/yiping/store"
 	"github.com/yiping-ioc/yiping/store/influx/influxtest"
@@ -104,6 +105,33 @@ func TestLineProtocol(t *testing.T) {
 		got := strings.TrimSuffix(string(appendLine(nil, "m", &c.p)), "\n")
 		if got != c.want {
 			t.Errorf("got  %s\nwant %s", got, c.want)
+		}
+	}
+}
+
+// TestDeptTag: the departments the store always accepted keep their tag
+// (what InfluxDB already holds), every other department gets a tag that
+// line protocol and Flux take as it is, and no two departments share one.
+func TestDeptTag(t *testing.T) {
+	for d, want := range map[string]string{
+		"": "-", "D01": "D01", "公安局": "公安局", "a b,c=d": "a b,c=d",
+		"-": "$-", `' " \ $`: "$%27%20%22%20%5C%20%24", "a\nb": "$a%0Ab", "$-": "$%24-", "\xffx": "$%FFx",
+		" lead": "$%20lead", "%": "%", "${x}": "$%24%7Bx%7D",
+	} {
+		if got := deptTag(d); got != want {
+			t.Errorf("deptTag(%q) = %q, want %q", d, got, want)
+		}
+	}
+	seen := map[string]string{}
+	for _, d := range append(storetest.OddDepts(), "", "D01", "公安局", "a b,c=d", "%2D", "$%2D") {
+		tag := deptTag(d)
+		if prev, ok := seen[tag]; ok && prev != d {
+			t.Errorf("departments %q and %q share the tag %q", prev, d, tag)
+		}
+		seen[tag] = d
+		if len(tag) > maxTag || !utf8.ValidString(tag) || strings.ContainsAny(tag, "\n\r\x00\"") || strings.Contains(tag, "${") ||
+			!plainDept(d) && strings.ContainsAny(tag, ` ,=\`) {
+			t.Errorf("deptTag(%q) = %q: not safe in line protocol and Flux", d, tag)
 		}
 	}
 }
