@@ -120,9 +120,10 @@ func (r *Recorder) record(ctx context.Context, byDept bool) (int, error) {
 			}
 			pt, err := toPoint(res, period, at)
 			if err != nil {
-				// A department code the store cannot hold (quotes, control
-				// characters) must not fail the whole cycle; it is counted
-				// and logged, never silently dropped.
+				// Every department code is storable now; a point the
+				// store still refuses (an indicator or region it does not
+				// know) must not fail the whole cycle: it is counted and
+				// logged, never silently dropped.
 				invalid++
 				example = err
 				continue
