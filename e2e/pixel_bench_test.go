@@ -53,11 +53,11 @@ func TestIngestToPixel(t *testing.T) {
 	ctx := browsertest.Chrome(t, browsertest.Options{Timeout: time.Duration(n)*5*time.Second + 2*time.Minute})
 	const region = "620802" // the demo sends no calls here: only the pushes move it
 	tile := `.tile-value .val[data-indicator="call_volume"][data-region="` + region + `"][data-period="month"]`
-	signInChromium(ctx, t, base, "/screens/hotline?region="+region, "bench")
+	signInChromium(ctx, t, base, "bench", "/screens/hotline?region="+region)
 	waitPage(ctx, t, "screen live", `location.pathname === "/screens/hotline" && document.body.dataset.state === "live"`, 30*time.Second)
 	// A browser of its own: a background tab gets no animation frames.
 	peer := browsertest.Chrome(t, browsertest.Options{Timeout: time.Duration(n)*5*time.Second + 2*time.Minute})
-	signInChromium(peer, t, base, "/console", "bench")
+	signInChromium(peer, t, base, "bench", "/console")
 	waitPage(peer, t, "console open", `location.pathname === "/console"`, 30*time.Second)
 	// Yiping: stamp the frame after the tile's data-value changes.
 	if err := chromedp.Run(ctx, chromedp.Evaluate(`window.__stamps = {}; window.__dom = {};

@@ -114,7 +114,7 @@ func TestWallLiveEndToEnd(t *testing.T) {
 	}
 	// The hotline screen of 崆峒区, a county the demo sends no calls to, so
 	// only this test moves its call count: opened through the sign-in page.
-	signInChromium(ctx, t, base, "/screens/hotline?region=620802", "e2e-analyst")
+	signInChromium(ctx, t, base, "e2e-analyst", "/screens/hotline?region=620802")
 	waitPage(ctx, t, "screen live", `location.pathname === "/screens/hotline" && document.body.dataset.state === "live"`, 30*time.Second)
 	tile := `.tile-value .val[data-indicator="call_volume"][data-region="620802"][data-period="month"]`
 
