@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yiping-ioc/yiping/internal/testkit"
 	"github.com/yiping-ioc/yiping/record"
 )
 
@@ -173,59 +173,11 @@ func TestFailedWritesRecover(t *testing.T) {
 // in a user and mount namespace (unshare), where the test binary runs
 // itself again as the child below.
 func TestDiskFull(t *testing.T) {
-	if dir := os.Getenv("YIPING_DISKFULL_DIR"); dir != "" {
+	if dir := testkit.TinyDisk(); dir != "" {
 		diskFullChild(t, dir)
 		return
 	}
-	if testing.Short() {
-		t.Skip("mounts a tmpfs in a namespace")
-	}
-	out, err := inTinyDisk(t, "1m", "-test.run=^TestDiskFull$", "-test.v")
-	if err != nil {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
-	if !strings.Contains(out, "--- PASS: TestDiskFull") {
-		t.Fatalf("child did not pass:\n%s", out)
-	}
-}
-
-// inTinyDisk runs this test binary with args inside a new user and mount
-// namespace with a tmpfs of size mounted on a fresh directory, which the
-// child finds in YIPING_DISKFULL_DIR. It skips the test where unprivileged
-// namespaces are not allowed.
-func inTinyDisk(t *testing.T, size string, args ...string) (string, error) {
-	t.Helper()
-	if err := exec.Command("unshare", "--user", "--map-root-user", "--mount", "true").Run(); err != nil {
-		t.Skipf("no user and mount namespaces here (unshare: %v): a real full disk cannot be made", err)
-	}
-	dir := t.TempDir()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	script := `mount -t tmpfs -o size=` + size + ` tmpfs "$YIPING_DISKFULL_DIR" && exec "$@"`
-	cmd := exec.CommandContext(ctx, "unshare", append([]string{"--user", "--map-root-user", "--mount", "sh", "-c", script, "sh", os.Args[0]}, args...)...)
-	cmd.Env = append(os.Environ(), "YIPING_DISKFULL_DIR="+dir)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
-}
-
-// fill writes a file into dir until the disk is full.
-func fill(t *testing.T, dir string) string {
-	t.Helper()
-	path := filepath.Join(dir, "filler")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	buf := make([]byte, 4096)
-	for {
-		if _, err := f.Write(buf); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatalf("filling the disk: %v", err)
-			}
-			return path
-		}
-	}
+	testkit.InTinyDisk(t, "1m", "TestDiskFull")
 }
 
 func diskFullChild(t *testing.T, root string) {
@@ -240,7 +192,7 @@ func diskFullChild(t *testing.T, root string) {
 		}
 		acked = append(acked, id)
 	}
-	filler := fill(t, root)
+	filler := testkit.FillDisk(t, root)
 	// Whatever still fits is acknowledged; then the disk refuses.
 	var errFull error
 	for i := 0; errFull == nil; i++ {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/cockroachdb/pebble/v2/vfs/errorfs"
 
+	"github.com/yiping-ioc/yiping/internal/testkit"
 	"github.com/yiping-ioc/yiping/store"
 	"github.com/yiping-ioc/yiping/store/storetest"
 )
@@ -230,7 +230,7 @@ func TestBallastTakesTheLastWrite(t *testing.T) {
 // user and mount namespace (unshare), where the test binary runs itself
 // again for each case below.
 func TestDiskFull(t *testing.T) {
-	if dir := os.Getenv("YIPING_DISKFULL_DIR"); dir != "" {
+	if dir := testkit.TinyDisk(); dir != "" {
 		switch c := os.Getenv("YIPING_DISKFULL_CASE"); c {
 		case "running":
 			diskFullRunning(t, dir)
@@ -241,45 +241,8 @@ func TestDiskFull(t *testing.T) {
 		}
 		return
 	}
-	if testing.Short() {
-		t.Skip("mounts a tmpfs in a namespace")
-	}
-	if err := exec.Command("unshare", "--user", "--map-root-user", "--mount", "true").Run(); err != nil {
-		t.Skipf("no user and mount namespaces here (unshare: %v): a real full disk cannot be made", err)
-	}
 	for _, c := range []string{"running", "start"} {
-		t.Run(c, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			script := `mount -t tmpfs -o size=8m tmpfs "$YIPING_DISKFULL_DIR" && exec "$@"`
-			cmd := exec.CommandContext(ctx, "unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, "sh",
-				os.Args[0], "-test.run=^TestDiskFull$", "-test.v")
-			cmd.Env = append(os.Environ(), "YIPING_DISKFULL_DIR="+t.TempDir(), "YIPING_DISKFULL_CASE="+c)
-			out, err := cmd.CombinedOutput()
-			if err != nil || !strings.Contains(string(out), "--- PASS: TestDiskFull") {
-				t.Fatalf("child: %v\n%s", err, out)
-			}
-		})
-	}
-}
-
-// fill writes a file into dir until the disk is full.
-func fill(t *testing.T, dir string) string {
-	t.Helper()
-	path := filepath.Join(dir, "filler")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	buf := make([]byte, 4096)
-	for {
-		if _, err := f.Write(buf); err != nil {
-			if !errors.Is(err, syscall.ENOSPC) {
-				t.Fatalf("filling the disk: %v", err)
-			}
-			return path
-		}
+		t.Run(c, func(t *testing.T) { testkit.InTinyDisk(t, "8m", "TestDiskFull", "YIPING_DISKFULL_CASE="+c) })
 	}
 }
 
@@ -304,7 +267,7 @@ func diskFullRunning(t *testing.T, root string) {
 			t.Fatal(err)
 		}
 	}
-	filler := fill(t, root)
+	filler := testkit.FillDisk(t, root)
 	refused := 0
 	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); {
 		err := s.Write(ctx, diskPoints(last, 100))
@@ -374,7 +337,7 @@ func diskFullStart(t *testing.T, root string) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	fill(t, root)
+	testkit.FillDisk(t, root)
 
 	log, lines := newCountLog()
 	cfg.Logger = log

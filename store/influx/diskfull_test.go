@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/yiping-ioc/yiping/internal/testkit"
 	"github.com/yiping-ioc/yiping/store"
 )
 
@@ -22,26 +21,11 @@ import (
 // could not keep instead of dropping them), and once space is freed it
 // spools again by itself.
 func TestSpoolDiskFull(t *testing.T) {
-	if dir := os.Getenv("YIPING_DISKFULL_DIR"); dir != "" {
+	if dir := testkit.TinyDisk(); dir != "" {
 		spoolDiskFullChild(t, dir)
 		return
 	}
-	if testing.Short() {
-		t.Skip("mounts a tmpfs in a namespace")
-	}
-	if err := exec.Command("unshare", "--user", "--map-root-user", "--mount", "true").Run(); err != nil {
-		t.Skipf("no user and mount namespaces here (unshare: %v): a real full disk cannot be made", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	script := `mount -t tmpfs -o size=2m tmpfs "$YIPING_DISKFULL_DIR" && exec "$@"`
-	cmd := exec.CommandContext(ctx, "unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script, "sh",
-		os.Args[0], "-test.run=^TestSpoolDiskFull$", "-test.v")
-	cmd.Env = append(os.Environ(), "YIPING_DISKFULL_DIR="+t.TempDir())
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS: TestSpoolDiskFull") {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
+	testkit.InTinyDisk(t, "2m", "TestSpoolDiskFull")
 }
 
 func spoolDiskFullChild(t *testing.T, root string) {
