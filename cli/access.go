@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -220,4 +221,15 @@ func exitFor(err error) int {
 // table's signature.
 func withInput(stdin io.Reader, run func(args []string, stdin io.Reader, stdout, stderr io.Writer) int) func(args []string, stdout, stderr io.Writer) int {
 	return func(args []string, stdout, stderr io.Writer) int { return run(args, stdin, stdout, stderr) }
+}
+
+// writeJSONList prints a list for scripts: indented JSON, [] when empty
+// (never null).
+func writeJSONList[T any](w io.Writer, items []T) error {
+	if items == nil {
+		items = []T{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(items)
 }

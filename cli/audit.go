@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -84,12 +83,7 @@ func runAudit(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	if asJSON {
-		if es == nil {
-			es = []access.AuditEntry{}
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(es); err != nil {
+		if err := writeJSONList(stdout, es); err != nil {
 			return exitFailure
 		}
 		return exitOK

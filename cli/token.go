@@ -131,12 +131,7 @@ func listTokens(ctx context.Context, svc *access.Service, stdout io.Writer, asJS
 		return err
 	}
 	if asJSON {
-		if ts == nil {
-			ts = []access.Token{}
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(ts)
+		return writeJSONList(stdout, ts)
 	}
 	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tOPENS\tREGION\tSTATE\tCREATED\tBY\tLAST USED\tNOTE")

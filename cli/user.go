@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -147,12 +146,7 @@ func listUsers(ctx context.Context, svc *access.Service, stdout io.Writer, asJSO
 		return err
 	}
 	if asJSON {
-		if us == nil {
-			us = []access.User{}
-		}
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(us)
+		return writeJSONList(stdout, us)
 	}
 	w := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "NAME\tROLE\tREGION\tSTATE\tCREATED\tUPDATED")
