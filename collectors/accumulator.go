@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/yiping-ioc/yiping/ingest"
 	"github.com/yiping-ioc/yiping/record"
 )
 
@@ -39,7 +38,7 @@ type accumulator struct {
 // canonical values for the journal and their records for the sink.
 type pending struct {
 	values []string
-	recs   ingest.Batch
+	recs   record.Batch
 }
 
 func (p *pending) rows(k record.Kind) int { return len(p.values) / len(k.Fields()) }

@@ -12,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 
-	"github.com/yiping-ioc/yiping/ingest"
 	"github.com/yiping-ioc/yiping/journal"
 	"github.com/yiping-ioc/yiping/mapping"
 	"github.com/yiping-ioc/yiping/record"
@@ -58,7 +57,7 @@ func (e *PanicError) Error() string { return fmt.Sprintf("connector panicked: %v
 // Runner runs the configured sources on their schedules and commits what
 // they collect. Its methods are safe for concurrent use.
 type Runner struct {
-	sink     ingest.Sink
+	sink     record.Sink
 	journal  Journal
 	log      *slog.Logger
 	loc      *time.Location
@@ -102,7 +101,7 @@ type source struct {
 // through j. A nil j keeps cursors in memory and journals nothing, for
 // tests and tools; Yiping's server passes its *journal.Journal. Metrics
 // are registered with reg (nil: not exported).
-func NewRunner(cfg Config, sink ingest.Sink, j Journal, logger *slog.Logger, reg prometheus.Registerer) (*Runner, error) {
+func NewRunner(cfg Config, sink record.Sink, j Journal, logger *slog.Logger, reg prometheus.Registerer) (*Runner, error) {
 	if sink == nil {
 		return nil, errors.New("collectors: a sink is required")
 	}

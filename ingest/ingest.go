@@ -21,6 +21,7 @@ import (
 )
 
 // Sink receives parsed records in file order. engine.Engine implements it.
+// It is record.Sink, named here for the readers of this package.
 type Sink = record.Sink
 
 // Stats counts what one file gave.
@@ -81,7 +82,7 @@ func ReadFile(ctx context.Context, path string, k record.Kind, p *record.Parser,
 			Reason: fmt.Sprintf("%v; all %d rows skipped", ErrMissingColumn, st.Rows)})
 		return st, nil
 	}
-	batches := make(chan *Batch, 4)
+	batches := make(chan *record.Batch, 4)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -89,7 +90,7 @@ func ReadFile(ctx context.Context, path string, k record.Kind, p *record.Parser,
 			b.FileInto(sink, false)
 		}
 	}()
-	b := &Batch{Kind: k}
+	b := &record.Batch{Kind: k}
 	var readErr error
 	for {
 		if st.Rows%4096 == 0 && ctx.Err() != nil {
@@ -124,7 +125,7 @@ func ReadFile(ctx context.Context, path string, k record.Kind, p *record.Parser,
 		}
 		if b.Len() >= batchSize {
 			batches <- b
-			b = &Batch{Kind: k}
+			b = &record.Batch{Kind: k}
 		}
 	}
 	if b.Len() > 0 {
