@@ -243,6 +243,8 @@ func TestTopics(t *testing.T) {
 		{TickerTopic("620100"), Topic{Kind: KindTicker, Region: "620100"}, true},
 		{HealthTopic("demo-cases"), Topic{Kind: KindHealth, Source: "demo-cases"}, true},
 		{ClockTopic, Topic{Kind: KindClock}, true},
+		{ReportTopic("620802"), Topic{Kind: KindReport, Region: "620802"}, true},
+		{SurgeTopic("620000"), Topic{Kind: KindSurge, Region: "620000"}, true},
 		{"ind:x:620000", Topic{}, false},
 		{"ind:x::month", Topic{}, false},
 		{"ticker:tickets:x", Topic{}, false},
@@ -279,6 +281,10 @@ func FuzzParse(f *testing.F) {
 			back = HealthTopic(tp.Source)
 		case KindClock:
 			back = ClockTopic
+		case KindReport:
+			back = ReportTopic(tp.Region)
+		case KindSurge:
+			back = SurgeTopic(tp.Region)
 		}
 		if back != s {
 			t.Errorf("Parse(%q) rebuilds to %q", s, back)

@@ -16,6 +16,10 @@ import (
 //	ticker:<region>                     the newest hotline tickets of a
 //	                                    region and below (Ticker)
 //	health:<source>                     a collector source's health (Health)
+//	report:<region>                     the open special reports of a region
+//	                                    and below (package report)
+//	surge:<region>                      the surging ticket categories of a
+//	                                    region and below (package trend)
 //	sys:clock                           the server's heartbeat (Clock)
 const (
 	prefixIndicator = "ind:"
@@ -23,6 +27,8 @@ const (
 	prefixRanking   = "rank:"
 	prefixTicker    = "ticker:"
 	prefixHealth    = "health:"
+	prefixReport    = "report:"
+	prefixSurge     = "surge:"
 
 	// ClockTopic carries the server's clock every few seconds: the
 	// heartbeat by which a screen knows its connection still carries data.
@@ -57,6 +63,14 @@ func RankingTopic(indicator, region, period string) string {
 // the regions below it.
 func TickerTopic(region string) string { return prefixTicker + region }
 
+// ReportTopic is the topic of the open special reports (特别呈报) of a
+// region and the regions below it.
+func ReportTopic(region string) string { return prefixReport + region }
+
+// SurgeTopic is the topic of the surging ticket categories (趋势感知) of a
+// region and the regions below it.
+func SurgeTopic(region string) string { return prefixSurge + region }
+
 // HealthTopic is the topic of one collector source's health.
 func HealthTopic(source string) string { return prefixHealth + source }
 
@@ -72,6 +86,8 @@ const (
 	KindTicker
 	KindHealth
 	KindClock
+	KindReport
+	KindSurge
 )
 
 // Topic is a topic name taken apart.
@@ -117,6 +133,14 @@ func Parse(name string) (Topic, bool) {
 	case strings.HasPrefix(name, prefixTicker):
 		if p, ok := parts(name[len(prefixTicker):], 1); ok {
 			return Topic{Kind: KindTicker, Region: p[0]}, true
+		}
+	case strings.HasPrefix(name, prefixReport):
+		if p, ok := parts(name[len(prefixReport):], 1); ok {
+			return Topic{Kind: KindReport, Region: p[0]}, true
+		}
+	case strings.HasPrefix(name, prefixSurge):
+		if p, ok := parts(name[len(prefixSurge):], 1); ok {
+			return Topic{Kind: KindSurge, Region: p[0]}, true
 		}
 	case strings.HasPrefix(name, prefixHealth):
 		if p, ok := parts(name[len(prefixHealth):], 1); ok {
