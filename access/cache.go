@@ -9,11 +9,12 @@ import (
 )
 
 // cache remembers, for a short TTL, what the store said about a session or
-// a screen token, so that thousands of websockets asking Valid every two
-// seconds (most of them sharing a handful of screen tokens) cost a handful
-// of store reads, and a change made by another process (the CLI revoking a
-// token) is seen within the TTL. The service's own changes invalidate
-// entries at once.
+// a screen token, so that requests, and Valid asked for many websockets
+// sharing a handful of screen tokens, cost a handful of store reads, and a
+// change made by another process (the CLI revoking a token) is seen within
+// the TTL. The service's own changes invalidate entries at once. (The
+// periodic check of every websocket, Invalid, reads the store in batches
+// instead.)
 //
 // Only found sessions and tokens are kept (a revoked token is kept, as
 // revoked): unknown secrets are not, so guessing cannot fill the cache.

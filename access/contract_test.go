@@ -16,6 +16,7 @@ func TestStoreContract(t *testing.T) {
 		t.Run("users", func(t *testing.T) { contractUsers(t, open(t, "users")) })
 		t.Run("sessions", func(t *testing.T) { contractSessions(t, open(t, "sessions")) })
 		t.Run("tokens", func(t *testing.T) { contractTokens(t, open(t, "tokens")) })
+		t.Run("batch", func(t *testing.T) { contractBatch(t, open(t, "batch")) })
 		t.Run("audit", func(t *testing.T) { contractAudit(t, open(t, "audit")) })
 		t.Run("append-only", func(t *testing.T) { contractAppendOnly(t, open(t, "appendonly")) })
 		t.Run("migrate", func(t *testing.T) { contractMigrate(t, open, "migrate") })
@@ -226,6 +227,113 @@ func contractTokens(t *testing.T, s *SQLStore) {
 	}
 	if got, _ = s.Token(ctx, "bbbbbbbb"); got.Revoked() || !got.LastUsedAt.IsZero() {
 		t.Fatalf("untouched token: %+v", got)
+	}
+}
+
+// contractBatch: the reads and the write of the batch validity check and
+// of the write-behind of last uses, across chunks (idChunk is lowered).
+func contractBatch(t *testing.T, s *SQLStore) {
+	ctx := t.Context()
+	defer func(n int) { idChunk = n }(idChunk)
+	idChunk = 2
+	li := User{Name: "li", Role: RoleLeader, Region: "620800", CreatedAt: t0, UpdatedAt: t0}
+	if err := s.CreateUser(ctx, li, "h"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateUser(ctx, User{Name: "wang", Role: RoleAdmin, Region: "620000", CreatedAt: t0, UpdatedAt: t0}, "h"); err != nil {
+		t.Fatal(err)
+	}
+	var sids, tids []string
+	for i := range 5 {
+		se := Session{ID: fmt.Sprintf("s%d", i), User: "li", CSRF: "c", CreatedAt: t0, LastSeen: t0.Add(time.Duration(i) * time.Second), Addr: "a"}
+		if i == 4 {
+			se.User = "wang"
+		}
+		if err := s.CreateSession(ctx, se); err != nil {
+			t.Fatal(err)
+		}
+		sids = append(sids, se.ID)
+	}
+	toks := map[string]Token{}
+	for i := range 5 {
+		tk := Token{ID: fmt.Sprintf("tok%05d", i), Screen: "overview", Region: "620802", CreatedBy: "x", CreatedAt: t0}
+		if err := s.CreateToken(ctx, tk, fmt.Sprintf("hash-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+		toks[tk.ID] = tk
+		tids = append(tids, tk.ID)
+	}
+	if err := s.RevokeToken(ctx, "tok00003", t0); err != nil {
+		t.Fatal(err)
+	}
+	tk3 := toks["tok00003"]
+	tk3.RevokedAt = t0
+	toks["tok00003"] = tk3
+
+	got, err := s.SessionsByID(ctx, append([]string{"nope", "s1"}, sids...))
+	if err != nil || len(got) != 5 {
+		t.Fatalf("SessionsByID = %v, %v; want 5", got, err)
+	}
+	for i, id := range sids {
+		su := got[id]
+		want := "li"
+		if i == 4 {
+			want = "wang"
+		}
+		if su.Session.ID != id || su.Session.User != want || su.User.Name != want ||
+			!su.Session.LastSeen.Equal(t0.Add(time.Duration(i)*time.Second)) || !su.Session.CreatedAt.Equal(t0) {
+			t.Errorf("session %s: %+v", id, su)
+		}
+	}
+	if !sameUser(got["s0"].User, li) {
+		t.Errorf("session's user %+v, want %+v", got["s0"].User, li)
+	}
+	if got, err := s.SessionsByID(ctx, nil); err != nil || len(got) != 0 {
+		t.Fatalf("SessionsByID(nil) = %v, %v", got, err)
+	}
+	gotT, err := s.TokenStates(ctx, append([]string{"zzzzzzzz", "tok00003"}, tids...))
+	if err != nil || len(gotT) != 5 {
+		t.Fatalf("TokenStates = %v, %v; want 5", gotT, err)
+	}
+	for id, want := range toks {
+		if got := gotT[id]; got.Region != want.Region || !got.RevokedAt.Equal(want.RevokedAt) {
+			t.Errorf("token %s: %+v, want %+v", id, gotT[id], want)
+		}
+	}
+	if gotT, err := s.TokenStates(ctx, nil); err != nil || len(gotT) != 0 {
+		t.Fatalf("TokenStates(nil) = %v, %v", gotT, err)
+	}
+
+	// Touch: forward only, missing ids skipped, every chunk written.
+	t1, t2 := t0.Add(time.Hour), t0.Add(2*time.Hour)
+	ss := map[string]time.Time{"gone": t1}
+	ts := map[string]time.Time{"zzzzzzzz": t1}
+	for _, id := range sids {
+		ss[id] = t1
+	}
+	for _, id := range tids {
+		ts[id] = t1
+	}
+	if err := s.Touch(ctx, ss, ts); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Touch(ctx, map[string]time.Time{"s0": t0, "s1": t2}, map[string]time.Time{"tok00000": t0, "tok00001": t2}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Touch(ctx, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.SessionsByID(ctx, sids)
+	for _, id := range sids {
+		if want := map[bool]time.Time{true: t2, false: t1}[id == "s1"]; !got[id].Session.LastSeen.Equal(want) {
+			t.Errorf("session %s last seen %v, want %v", id, got[id].Session.LastSeen, want)
+		}
+	}
+	for _, id := range tids {
+		tk, _ := s.Token(ctx, id)
+		if want := map[bool]time.Time{true: t2, false: t1}[id == "tok00001"]; !tk.LastUsedAt.Equal(want) {
+			t.Errorf("token %s last used %v, want %v", id, tk.LastUsedAt, want)
+		}
 	}
 }
 

@@ -8,8 +8,11 @@
 // administrators' CLI can work on the same data at once. The HTTP layer
 // authenticates a request with Service.Authenticate or
 // Service.AuthenticateScreenToken, puts the Principal in the request's
-// context (WithPrincipal) and asks it Covers(region) before answering; an
-// open websocket asks Service.Valid every few seconds.
+// context (WithPrincipal) and asks it Covers(region) before answering;
+// every few seconds the server asks Service.Invalid which of its open
+// websockets' principals are no longer good (Service.Valid asks about one).
+// The last uses of sessions and tokens are written behind, in batches
+// (Service.Flush, Service.Close).
 //
 // The package has no routes or pages: only the cookie, CSRF and client
 // address helpers in http.go.

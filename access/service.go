@@ -30,8 +30,10 @@ type Config struct {
 	// 12 h).
 	IdleTimeout, AbsoluteTimeout time.Duration
 	// TouchEvery is how often a used session's last-seen time, and a
-	// screen token's last-used time, are written (default 1 min): not on
-	// every request.
+	// screen token's last-used time, are updated (default 1 min): not on
+	// every request. An update is kept in memory and written with all the
+	// others in one transaction at most every TouchEvery (and by Flush and
+	// Close), never on the request path.
 	TouchEvery time.Duration
 	// ValidTTL is how long what the store said about a session or token
 	// is believed (default 2 s): the longest a change made by another
@@ -115,6 +117,7 @@ type Service struct {
 	dummyHash string // verified for unknown users, so they cost what known ones do
 	limits    *limiter
 	cache     *cache
+	touches   touches
 
 	pruneMu   sync.Mutex
 	lastPrune time.Time
@@ -133,6 +136,7 @@ func New(cfg Config) (*Service, error) {
 		limits:  newLimiter(cfg),
 		cache:   newCache(cfg.ValidTTL, cfg.CacheEntries),
 	}
+	s.touches.last = time.Now()
 	pw, err := newSecret(cfg.Rand)
 	if err != nil {
 		return nil, fmt.Errorf("access: %w", err)
@@ -295,8 +299,11 @@ func (s *Service) maybePrune(ctx context.Context, now time.Time) {
 }
 
 // Prune deletes the sessions past their idle or absolute timeout and says
-// how many. Login calls it hourly; calling it more often is harmless.
+// how many. Login calls it hourly; calling it more often is harmless. It
+// writes the recorded uses first (Flush), so that none is judged on a
+// last-seen time not written yet.
 func (s *Service) Prune(ctx context.Context) (int64, error) {
+	s.Flush(ctx)
 	now := s.cfg.Now()
 	return s.store.DeleteStaleSessions(ctx, now.Add(-s.cfg.IdleTimeout), now.Add(-s.cfg.AbsoluteTimeout))
 }
@@ -355,9 +362,7 @@ func (s *Service) Authenticate(ctx context.Context, sessionToken string) (*Princ
 		return nil, err
 	}
 	if s.claimTouch(st, now) {
-		if err := s.store.TouchSession(ctx, id, now); err != nil && !errors.Is(err, ErrNotFound) {
-			s.log.Warn("touch session", "user", st.p.Name, "err", err)
-		}
+		s.touched(true, id, now)
 	}
 	p := *st.p
 	return &p, nil
@@ -373,7 +378,7 @@ func (s *Service) loadSession(ctx context.Context, id string, now time.Time) (*s
 		p:       &Principal{Kind: KindUser, Name: u.Name, Role: u.Role, Region: u.Region, SessionID: id, CSRF: se.CSRF},
 		created: se.CreatedAt,
 	}
-	st.seen.Store(se.LastSeen.UnixMicro())
+	st.seen.Store(s.touches.seen(true, id, se.LastSeen).UnixMicro())
 	if u.Disabled {
 		// Disabling deletes the sessions; this is the belt to those braces.
 		st.err = ErrDisabled
@@ -383,10 +388,16 @@ func (s *Service) loadSession(ctx context.Context, id string, now time.Time) (*s
 
 // sessionAlive applies the timeouts to a loaded session.
 func (s *Service) sessionAlive(st *state, now time.Time) error {
-	if now.Sub(time.UnixMicro(st.seen.Load())) >= s.cfg.IdleTimeout {
+	return s.alive(time.UnixMicro(st.seen.Load()), st.created, now)
+}
+
+// alive applies the timeouts to a session last seen at seen and created
+// at created.
+func (s *Service) alive(seen, created, now time.Time) error {
+	if now.Sub(seen) >= s.cfg.IdleTimeout {
 		return fmt.Errorf("idle for %s: %w", s.cfg.IdleTimeout, ErrExpired)
 	}
-	if now.Sub(st.created) >= s.cfg.AbsoluteTimeout {
+	if now.Sub(created) >= s.cfg.AbsoluteTimeout {
 		return fmt.Errorf("older than %s: %w", s.cfg.AbsoluteTimeout, ErrExpired)
 	}
 	return nil
@@ -416,7 +427,7 @@ func (s *Service) AuthenticateScreenToken(ctx context.Context, secret string) (*
 		if err != nil {
 			return nil, err
 		}
-		return tokenState(t, now), nil
+		return s.tokenState(t, now), nil
 	})
 	if errors.Is(err, ErrNotFound) {
 		return nil, ErrBadCredentials
@@ -428,20 +439,18 @@ func (s *Service) AuthenticateScreenToken(ctx context.Context, secret string) (*
 		return nil, st.err
 	}
 	if s.claimTouch(st, now) {
-		if err := s.store.TouchToken(ctx, st.p.TokenID, now); err != nil && !errors.Is(err, ErrNotFound) {
-			s.log.Warn("touch screen token", "token", st.p.TokenID, "err", err)
-		}
+		s.touched(false, st.p.TokenID, now)
 	}
 	p := *st.p
 	return &p, nil
 }
 
-func tokenState(t Token, now time.Time) *state {
+func (s *Service) tokenState(t Token, now time.Time) *state {
 	st := &state{loaded: now, p: &Principal{
 		Kind: KindScreen, Name: "token:" + t.ID, Role: RoleScreen, Region: t.Region,
 		Screen: t.Screen, Playlist: t.Playlist, TokenID: t.ID,
 	}}
-	st.seen.Store(t.LastUsedAt.UnixMicro())
+	st.seen.Store(s.touches.seen(false, t.ID, t.LastUsedAt).UnixMicro())
 	if t.Revoked() {
 		st.err = ErrRevoked
 	}
@@ -472,7 +481,7 @@ func (s *Service) Valid(ctx context.Context, p *Principal) bool {
 			if err != nil {
 				return nil, err
 			}
-			return tokenState(t, now), nil
+			return s.tokenState(t, now), nil
 		})
 	default:
 		return false
@@ -487,6 +496,68 @@ func (s *Service) Valid(ctx context.Context, p *Principal) bool {
 		return false
 	}
 	return p.Kind != KindUser || s.sessionAlive(st, now) == nil
+}
+
+// Invalid returns the principals of ps that are no longer good, by the
+// rules of Valid (logged out, expired, revoked, disabled, changed in role
+// or region), checking them all at once: one store query per kind
+// (sessions, tokens) and chunk of ids, whatever the cache holds, for the
+// distinct sessions and tokens of ps. It is meant for the periodic check
+// of every open websocket, so a change made by another process is seen at
+// the next call. Like Valid it does not count as activity, and a store
+// error makes the principals it concerns invalid. When ctx has ended it
+// returns nil: nothing is known.
+func (s *Service) Invalid(ctx context.Context, ps []*Principal) []*Principal {
+	var sids, tids []string
+	haveS, haveT := map[string]bool{}, map[string]bool{}
+	for _, p := range ps {
+		switch {
+		case p == nil:
+		case p.Kind == KindUser && !haveS[p.SessionID]:
+			haveS[p.SessionID] = true
+			sids = append(sids, p.SessionID)
+		case p.Kind == KindScreen && !haveT[p.TokenID]:
+			haveT[p.TokenID] = true
+			tids = append(tids, p.TokenID)
+		}
+	}
+	var sessions map[string]SessionUser
+	var tokens map[string]TokenState
+	var serr, terr error
+	if len(sids) > 0 {
+		sessions, serr = s.store.SessionsByID(ctx, sids)
+	}
+	if len(tids) > 0 {
+		tokens, terr = s.store.TokenStates(ctx, tids)
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	for _, err := range []error{serr, terr} {
+		if err != nil {
+			s.log.Warn("access: validity check failed; treating as invalid", "err", err)
+		}
+	}
+	now := s.cfg.Now()
+	var out []*Principal
+	for _, p := range ps {
+		ok := false
+		switch {
+		case p == nil:
+		case p.Kind == KindUser:
+			su, found := sessions[p.SessionID]
+			u := su.User
+			ok = found && !u.Disabled && u.Name == p.Name && u.Role == p.Role && u.Region == p.Region &&
+				s.alive(s.touches.seen(true, p.SessionID, su.Session.LastSeen), su.Session.CreatedAt, now) == nil
+		case p.Kind == KindScreen:
+			t, found := tokens[p.TokenID]
+			ok = found && t.RevokedAt.IsZero() && p.Name == "token:"+p.TokenID && p.Role == RoleScreen && p.Region == t.Region
+		}
+		if !ok {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // authorize checks that by may change something in region: anyone without

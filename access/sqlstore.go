@@ -3,12 +3,16 @@ package access
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,6 +52,9 @@ type SQLStore struct {
 	db      *sql.DB
 	dialect Dialect
 	where   string // for messages: the file, or the server without credentials
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // the hot statements, prepared once (see stmt)
 }
 
 // OpenSQLite opens the SQLite database at path (created, with its
@@ -84,6 +91,11 @@ func OpenSQLite(ctx context.Context, path string) (*SQLStore, error) {
 	if err != nil {
 		return nil, fmt.Errorf("access store %s: %w", path, err)
 	}
+	// Keep the connections a burst of logins or screens opens (readers do
+	// not block each other in WAL mode): opening one runs the pragmas, and
+	// the prepared statements are prepared again on each new one.
+	db.SetMaxIdleConns(8)
+	db.SetConnMaxIdleTime(5 * time.Minute)
 	return open(ctx, db, SQLite, path)
 }
 
@@ -134,7 +146,93 @@ func (s *SQLStore) String() string {
 }
 
 // Close closes the database.
-func (s *SQLStore) Close() error { return s.db.Close() }
+func (s *SQLStore) Close() error {
+	s.stmtMu.Lock()
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	s.stmts = nil
+	s.stmtMu.Unlock()
+	return s.db.Close()
+}
+
+// stmt returns q (with ? placeholders) prepared, once per store: the
+// statements of the authentication and revalidation paths, which would
+// otherwise be parsed again on every call. database/sql prepares it on
+// each pooled connection the first time it runs there.
+func (s *SQLStore) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	s.stmtMu.Lock()
+	defer s.stmtMu.Unlock()
+	if st := s.stmts[q]; st != nil {
+		return st, nil
+	}
+	st, err := s.db.PrepareContext(ctx, s.rebind(q))
+	if err != nil {
+		return nil, err
+	}
+	if s.stmts == nil {
+		s.stmts = map[string]*sql.Stmt{}
+	}
+	s.stmts[q] = st
+	return st, nil
+}
+
+// queryRow runs a prepared query that returns at most one row.
+func (s *SQLStore) queryRow(ctx context.Context, q string, args ...any) scanner {
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
+// idChunk bounds the ids one statement of a batch carries.
+var idChunk = 1000
+
+// jsonIDs is a table j with one column, value: the strings of the JSON
+// array given as the statement's one argument, in the store's dialect.
+// Joined on a primary key, it costs one index probe per id.
+func (s *SQLStore) jsonIDs() string {
+	if s.dialect == Postgres {
+		return `jsonb_array_elements_text(?::jsonb) AS j(value)`
+	}
+	return `json_each(?) AS j`
+}
+
+// byIDs runs the prepared query q once per chunk of ids (a JSON array
+// each), calling scan for every row.
+func (s *SQLStore) byIDs(ctx context.Context, what, q string, ids []string, scan func(scanner) error) error {
+	st, err := s.stmt(ctx, q)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	for len(ids) > 0 {
+		n := min(len(ids), idChunk)
+		arg, _ := json.Marshal(ids[:n])
+		ids = ids[n:]
+		rows, err := st.QueryContext(ctx, string(arg))
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				rows.Close()
+				return fmt.Errorf("%s: %w", what, err)
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+	}
+	return nil
+}
 
 // Rebind turns the ? placeholders of a query into the engine's own ($1, $2…
 // on PostgreSQL). Queries must not contain a literal '?'.
@@ -338,20 +436,48 @@ func (s *SQLStore) CreateSession(ctx context.Context, se Session) error {
 
 // Session implements Store.
 func (s *SQLStore) Session(ctx context.Context, id string) (Session, User, error) {
-	var se Session
-	var created, seen int64
-	u, err := scanUser(s.db.QueryRowContext(ctx, s.rebind(`SELECT u.name, u.role, u.region, u.disabled, u.created_at, u.updated_at,
-			s.id, s.csrf, s.created_at, s.last_seen, s.addr
-		FROM sessions s JOIN users u ON u.name = s.user_name WHERE s.id = ?`), id),
-		&se.ID, &se.CSRF, &created, &seen, &se.Addr)
+	se, u, err := scanSession(s.queryRow(ctx, sessionSelect+` WHERE s.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Session{}, User{}, fmt.Errorf("session: %w", ErrNotFound)
 	}
 	if err != nil {
 		return Session{}, User{}, fmt.Errorf("session: %w", err)
 	}
+	return se, u, nil
+}
+
+const (
+	sessionCols = `u.name, u.role, u.region, u.disabled, u.created_at, u.updated_at,
+		s.id, s.csrf, s.created_at, s.last_seen, s.addr`
+	sessionSelect = `SELECT ` + sessionCols + ` FROM sessions s JOIN users u ON u.name = s.user_name`
+)
+
+func scanSession(r scanner) (Session, User, error) {
+	var se Session
+	var created, seen int64
+	u, err := scanUser(r, &se.ID, &se.CSRF, &created, &seen, &se.Addr)
+	if err != nil {
+		return Session{}, User{}, err
+	}
 	se.User, se.CreatedAt, se.LastSeen = u.Name, fromMicro(created), fromMicro(seen)
 	return se, u, nil
+}
+
+// SessionsByID implements Store.
+func (s *SQLStore) SessionsByID(ctx context.Context, ids []string) (map[string]SessionUser, error) {
+	out := make(map[string]SessionUser, len(ids))
+	err := s.byIDs(ctx, "sessions by id", `SELECT `+sessionCols+` FROM `+s.jsonIDs()+`
+		JOIN sessions s ON s.id = j.value JOIN users u ON u.name = s.user_name`, ids, func(r scanner) error {
+		se, u, err := scanSession(r)
+		if err == nil {
+			out[se.ID] = SessionUser{Session: se, User: u}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // TouchSession implements Store.
@@ -391,7 +517,7 @@ func (s *SQLStore) CreateToken(ctx context.Context, t Token, hash string) error 
 	return nil
 }
 
-const tokenCols = `id, screen, playlist, region, note, created_by, created_at, revoked_at, last_used_at`
+const tokenCols = `t.id, t.screen, t.playlist, t.region, t.note, t.created_by, t.created_at, t.revoked_at, t.last_used_at`
 
 func scanToken(r scanner) (Token, error) {
 	var t Token
@@ -407,7 +533,7 @@ func scanToken(r scanner) (Token, error) {
 }
 
 func (s *SQLStore) oneToken(ctx context.Context, what, where string, arg string) (Token, error) {
-	t, err := scanToken(s.db.QueryRowContext(ctx, s.rebind(`SELECT `+tokenCols+` FROM screen_tokens WHERE `+where+` = ?`), arg))
+	t, err := scanToken(s.queryRow(ctx, `SELECT `+tokenCols+` FROM screen_tokens t WHERE t.`+where+` = ?`, arg))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Token{}, fmt.Errorf("%s: %w", what, ErrNotFound)
 	}
@@ -427,9 +553,29 @@ func (s *SQLStore) Token(ctx context.Context, id string) (Token, error) {
 	return s.oneToken(ctx, "screen token "+id, "id", id)
 }
 
+// TokenStates implements Store. It reads only the columns the check
+// needs: with thousands of tokens every few seconds, each column costs.
+func (s *SQLStore) TokenStates(ctx context.Context, ids []string) (map[string]TokenState, error) {
+	out := make(map[string]TokenState, len(ids))
+	err := s.byIDs(ctx, "token states", `SELECT t.id, t.region, t.revoked_at FROM `+s.jsonIDs()+`
+		JOIN screen_tokens t ON t.id = j.value`, ids, func(r scanner) error {
+		var id, reg string
+		var revoked sql.NullInt64
+		if err := r.Scan(&id, &reg, &revoked); err != nil {
+			return err
+		}
+		out[id] = TokenState{Region: region.Code(reg), RevokedAt: fromNullMicro(revoked)}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // Tokens implements Store.
 func (s *SQLStore) Tokens(ctx context.Context) ([]Token, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+tokenCols+` FROM screen_tokens ORDER BY created_at DESC, id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+tokenCols+` FROM screen_tokens t ORDER BY t.created_at DESC, t.id`)
 	if err != nil {
 		return nil, fmt.Errorf("list tokens: %w", err)
 	}
@@ -456,6 +602,57 @@ func (s *SQLStore) RevokeToken(ctx context.Context, id string, at time.Time) err
 // TouchToken implements Store.
 func (s *SQLStore) TouchToken(ctx context.Context, id string, at time.Time) error {
 	return s.execOne(ctx, "touch token "+id, `UPDATE screen_tokens SET last_used_at = ? WHERE id = ?`, micro(at), id)
+}
+
+// Touch implements Store: one statement per table and chunk of ids, each
+// given a JSON object of id → unix microseconds.
+func (s *SQLStore) Touch(ctx context.Context, sessions, tokens map[string]time.Time) error {
+	if len(sessions)+len(tokens) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("touch: %w", err)
+	}
+	defer tx.Rollback()
+	for _, t := range []struct {
+		table, col string
+		at         map[string]time.Time
+	}{{"sessions", "last_seen", sessions}, {"screen_tokens", "last_used_at", tokens}} {
+		// Never moves a time back: another server may have written a later one.
+		q := `UPDATE ` + t.table + ` AS t SET ` + t.col + ` = j.value FROM json_each(?) AS j
+			WHERE t.id = j.key AND (t.` + t.col + ` IS NULL OR t.` + t.col + ` < j.value)`
+		if s.dialect == Postgres {
+			q = `UPDATE ` + t.table + ` AS t SET ` + t.col + ` = j.value::bigint FROM jsonb_each_text(?::jsonb) AS j
+			WHERE t.id = j.key AND (t.` + t.col + ` IS NULL OR t.` + t.col + ` < j.value::bigint)`
+		}
+		if len(t.at) == 0 {
+			continue
+		}
+		st, err := s.stmt(ctx, q)
+		if err != nil {
+			return fmt.Errorf("touch %s: %w", t.table, err)
+		}
+		st = tx.StmtContext(ctx, st)
+		// In order, so that two servers writing the same rows take them alike.
+		ids := slices.Sorted(maps.Keys(t.at))
+		for len(ids) > 0 {
+			n := min(len(ids), idChunk)
+			chunk := make(map[string]int64, n)
+			for _, id := range ids[:n] {
+				chunk[id] = micro(t.at[id])
+			}
+			ids = ids[n:]
+			arg, _ := json.Marshal(chunk)
+			if _, err := st.ExecContext(ctx, string(arg)); err != nil {
+				return fmt.Errorf("touch %s: %w", t.table, err)
+			}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("touch: %w", err)
+	}
+	return nil
 }
 
 // AppendAudit implements Store.

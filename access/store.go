@@ -34,6 +34,9 @@ type Store interface {
 	CreateSession(ctx context.Context, s Session) error
 	// Session returns a session and its user.
 	Session(ctx context.Context, id string) (Session, User, error)
+	// SessionsByID returns the sessions of ids that exist, with their
+	// users, by id (the batch validity check; ids may be many and repeat).
+	SessionsByID(ctx context.Context, ids []string) (map[string]SessionUser, error)
 	// TouchSession sets a session's LastSeen.
 	TouchSession(ctx context.Context, id string, at time.Time) error
 	// DeleteSession deletes one session (ErrNotFound when it is gone).
@@ -53,8 +56,17 @@ type Store interface {
 	// RevokeToken sets RevokedAt; revoking a revoked token keeps the first
 	// time.
 	RevokeToken(ctx context.Context, id string, at time.Time) error
+	// TokenStates returns the region and revocation of the tokens of ids
+	// that exist, by id (the batch validity check; ids may be many and
+	// repeat).
+	TokenStates(ctx context.Context, ids []string) (map[string]TokenState, error)
 	// TouchToken sets LastUsedAt.
 	TouchToken(ctx context.Context, id string, at time.Time) error
+	// Touch moves the LastSeen of sessions and the LastUsedAt of tokens
+	// forward to the times given, in one transaction: a time earlier than
+	// the stored one changes nothing, and ids that no longer exist are
+	// skipped.
+	Touch(ctx context.Context, sessions, tokens map[string]time.Time) error
 
 	// AppendAudit appends an entry; the log cannot be changed otherwise.
 	AppendAudit(ctx context.Context, e AuditEntry) error
@@ -74,6 +86,19 @@ type Session struct {
 	CreatedAt time.Time // for the absolute timeout
 	LastSeen  time.Time // for the idle timeout (updated at most every Config.TouchEvery)
 	Addr      string    // where the login came from
+}
+
+// SessionUser is a session and its user, as SessionsByID returns them.
+type SessionUser struct {
+	Session Session
+	User    User
+}
+
+// TokenState is what the batch validity check reads of a screen token
+// (TokenStates): of a Token, only what can make it invalid.
+type TokenState struct {
+	Region    region.Code
+	RevokedAt time.Time // zero while valid
 }
 
 // Token is a screen token: a revocable credential for a kiosk browser,

@@ -442,22 +442,30 @@ func (a *App) engineClock(ctx context.Context) {
 
 // revalidate closes, within seconds, the websockets of sessions that ended
 // and screen tokens that were revoked (also by the CLI, in another
-// process): every 2 s it asks whether each connected principal is still
-// valid (a cached look-up, cheap for thousands of screens).
+// process): every 2 s it asks which connected principals are no longer
+// valid, all of them at once (one store query per kind and 1,000 ids,
+// cheap for thousands of screens). When ctx ends it writes the last uses
+// of sessions and tokens the access service still holds in memory, before
+// the store closes.
 func (a *App) revalidate(ctx context.Context) {
 	t := time.NewTicker(2 * time.Second)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			a.access.Close()
 			return
 		case <-t.C:
 		}
-		gone := map[any]bool{}
+		var ps []*access.Principal
 		for _, p := range a.hub.Principals() {
-			if pr, ok := p.(*access.Principal); ok && !a.access.Valid(ctx, pr) {
-				gone[p] = true
+			if pr, ok := p.(*access.Principal); ok {
+				ps = append(ps, pr)
 			}
+		}
+		gone := map[any]bool{}
+		for _, p := range a.access.Invalid(ctx, ps) {
+			gone[p] = true
 		}
 		if len(gone) > 0 {
 			n := a.hub.Disconnect(func(p any) bool { return gone[p] })

@@ -45,10 +45,11 @@ import (
 //
 //   - app: the real App (New + Run, demo off, the tokens' SQLite store):
 //     the server's connection caps, the guard (the yiping_screen cookie of
-//     a kiosk, looked up by its hash, first use written back), the hub
-//     with its per-topic scope check, and everything Run starts (the
-//     pulse's clock to every screen every 5 s, the check of every
-//     connected principal every 2 s);
+//     a kiosk, looked up by its hash, first use recorded and written
+//     behind, all together, at most once a minute), the hub with its
+//     per-topic scope check, and everything Run starts (the pulse's clock
+//     to every screen every 5 s, the batch check of every connected
+//     principal every 2 s);
 //   - hub: the peer, the hub as the swarm benchmark serves it: hub.New
 //     with the App's settings (1,024 topics, history 1) but no Principal
 //     nor Authorize, on a plain net/http server, nothing else running;
