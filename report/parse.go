@@ -13,6 +13,7 @@ import (
 
 	"github.com/yiping-ioc/yiping/engine"
 	"github.com/yiping-ioc/yiping/indicator"
+	"github.com/yiping-ioc/yiping/notify"
 	"github.com/yiping-ioc/yiping/region"
 	"github.com/yiping-ioc/yiping/yamlconf"
 )
@@ -34,7 +35,7 @@ const (
 
 // The keys a rules file has, top level and per rule.
 var (
-	topKeys = []string{"defaults", "quiet_hours", "rules"}
+	topKeys = []string{"defaults", "quiet_hours", "receivers", "rules"}
 	// commonKeys are the keys of defaults and of every rule.
 	commonKeys = []string{"severity", "for", "repeat", "quiet", "escalate", "escalate_repeat", "receivers", "min_count"}
 	ruleKeys   = []string{"name", "title", "type"}
@@ -61,7 +62,7 @@ var ruleName = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,63}$`)
 // escalate_repeat, receivers and min_count (1).
 func Parse(name string, data []byte) (*Rules, error) {
 	p := &parser{Reader: yamlconf.NewReader(name)}
-	out := &Rules{Quiet: map[string]QuietHours{}}
+	out := &Rules{File: name, Quiet: map[string]QuietHours{}}
 	root := p.Document(data)
 	if root == nil {
 		return out, p.Err()
@@ -73,6 +74,9 @@ func Parse(name string, data []byte) (*Rules, error) {
 	f := p.Fields(root, "", topKeys, nil)
 	if v, ok := f["quiet_hours"]; ok {
 		out.Quiet = p.quietHours(v.Val)
+	}
+	if v, ok := f["receivers"]; ok && !yamlconf.IsNull(v.Val) {
+		out.Receivers = notify.ReadReceivers(p.Reader, v.Val, "receivers")
 	}
 	base := Rule{Severity: Warning, Repeat: 4 * time.Hour, MinCount: 1}
 	if v, ok := f["defaults"]; ok && !yamlconf.IsNull(v.Val) {
@@ -106,6 +110,25 @@ func Parse(name string, data []byte) (*Rules, error) {
 				}
 			}
 			out.Rules = append(out.Rules, r)
+		}
+	}
+	// With a receivers section, every receiver a rule names is defined
+	// in it; without one, the server checks the names against the
+	// receivers it is given (Rules.UnknownReceivers).
+	if _, ok := f["receivers"]; ok {
+		defined := make([]string, 0, len(out.Receivers))
+		for _, rc := range out.Receivers {
+			defined = append(defined, rc.Name)
+		}
+		for i, r := range out.Rules {
+			for level, names := range r.Receivers {
+				for _, name := range names {
+					if !slices.Contains(defined, name) {
+						fv, _ := yamlconf.Find(root, "rules", strconv.Itoa(i), "receivers", level)
+						p.Errorf(fv.Val, yamlconf.JoinPath(yamlconf.Index("rules", i), "receivers."+level), "unknown receiver %q%s", name, yamlconf.Hint(name, defined))
+					}
+				}
+			}
 		}
 	}
 	if len(base.Quiet) > 0 {

@@ -2,12 +2,17 @@ package report
 
 import (
 	_ "embed"
+	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/yiping-ioc/yiping/engine"
+	"github.com/yiping-ioc/yiping/notify"
 	"github.com/yiping-ioc/yiping/region"
+	"github.com/yiping-ioc/yiping/yamlconf"
 )
 
 // Sample is the documented rules file: the rules the demo runs with when
@@ -167,9 +172,30 @@ type Rule struct {
 
 // Rules is a parsed rules file. It is not modified after Parse returns.
 type Rules struct {
+	// File is where the rules were read from ("" for built ones).
+	File  string
 	Rules []Rule
 	// Quiet are the named quiet hours.
 	Quiet map[string]QuietHours
+	// Receivers are where notifications go (webhooks, DingTalk and WeCom
+	// robots, e-mail), named by the rules' receivers per level.
+	Receivers []notify.ReceiverConfig
+}
+
+// UnknownReceivers reports the receivers the rules name that are not in
+// known, each with its rule and level, or nil.
+func (rs *Rules) UnknownReceivers(known []string) error {
+	var errs []error
+	for i, r := range rs.Rules {
+		for _, level := range slices.Sorted(maps.Keys(r.Receivers)) {
+			for _, name := range r.Receivers[level] {
+				if !slices.Contains(known, name) {
+					errs = append(errs, fmt.Errorf("%s: rules[%d] (%s): receivers.%s: unknown receiver %q%s", rs.File, i, r.Name, level, name, yamlconf.Hint(name, known)))
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Rule returns the rule named name.
