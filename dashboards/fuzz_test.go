@@ -129,6 +129,10 @@ func checkSet(t *testing.T, set *Set) {
 				if sp.Source != widget.SourceTickets || sp.Rows < 1 {
 					t.Fatalf("%s widgets[%d]: ticker %+v", s.ID, i, sp)
 				}
+			case *widget.Reports:
+				if sp.Rows < 1 || sp.Rows > 50 {
+					t.Fatalf("%s widgets[%d]: reports %+v", s.ID, i, sp)
+				}
 			case *widget.Health:
 			default:
 				t.Fatalf("%s widgets[%d]: type %q (%T)", s.ID, i, w.Type, w.Spec)

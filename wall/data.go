@@ -142,3 +142,15 @@ func (d *pageData) Series(ind, reg string, days int) widget.Series {
 
 // Sources implements widget.Data.
 func (d *pageData) Sources() []string { return d.w.cfg.Sources() }
+
+// Reports implements widget.Data.
+func (d *pageData) Reports(reg string) widget.ReportBoard {
+	if d.w.cfg.Reports != nil {
+		return d.w.cfg.Reports(reg)
+	}
+	name, ok := d.w.cfg.Presenter.Regions().Name(region.Code(reg))
+	if !ok {
+		name = reg
+	}
+	return widget.ReportBoard{Region: reg, RegionName: name, Reports: []widget.ReportItem{}}
+}

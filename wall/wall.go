@@ -86,6 +86,11 @@ type Config struct {
 	Presenter *live.Presenter
 	// Sources lists the collector sources whose health a screen shows.
 	Sources func() []string
+	// Reports gives the first paint of report widgets: the board of a
+	// region's open special reports, as its report topic would carry it
+	// now (the app adapts report.Manager.Board). Nil: an empty board,
+	// until the hub brings one.
+	Reports func(region string) widget.ReportBoard
 	// WebSocket is the path of the hub, default "/ws".
 	WebSocket string
 	// Silence is how long a screen may hear nothing on its websocket

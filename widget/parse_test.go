@@ -90,6 +90,13 @@ func TestParse(t *testing.T) {
 		{"trend days", "type: trend\nindicator: case_volume\ndays: 1\n", nil, "w.yaml:3: widgets[0].days: 1 is out of range; want 2 to 400"},
 		{"trend period", "type: trend\nindicator: case_volume\nperiod: day\n", nil,
 			"w.yaml:3: widgets[0].period: not used by a trend widget (it takes type, title, at, indicator, days, region)"},
+
+		// reports
+		{"reports defaults", "type: reports\n", &Reports{Rows: 6}, ""},
+		{"reports rows", "type: reports\nrows: 50\n", &Reports{Rows: 50}, ""},
+		{"reports too many rows", "type: reports\nrows: 51\n", nil, "w.yaml:2: widgets[0].rows: 51 is out of range; want 1 to 50"},
+		{"reports of an indicator", "type: reports\nindicator: answer_rate\n", nil,
+			"w.yaml:2: widgets[0].indicator: not used by a reports widget (it takes type, title, at, rows, region)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spec, err := parse(t, tc.yaml)

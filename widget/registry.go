@@ -23,6 +23,7 @@ func Kinds() []Kind {
 		{Name: "ticker", New: func() Spec { return new(Ticker) }, Script: tickerJS},
 		{Name: "health", New: func() Spec { return new(Health) }, Script: healthJS},
 		{Name: "trend", New: func() Spec { return new(Trend) }, Script: trendJS},
+		{Name: "reports", New: func() Spec { return new(Reports) }, Script: reportsJS},
 	}
 }
 

@@ -69,6 +69,10 @@ type Data interface {
 	Series(ind, reg string, days int) Series
 	// Sources lists the collector sources whose health screens show.
 	Sources() []string
+	// Reports is the board of a region's open special reports, as its
+	// report topic (live.ReportTopic) would carry it now; a wall without
+	// reports gives an empty board.
+	Reports(region string) ReportBoard
 }
 
 // Series is an indicator's daily history, oldest first: one date per day

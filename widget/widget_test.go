@@ -70,6 +70,19 @@ func (f fakeData) Series(ind, reg string, days int) Series {
 
 func (fakeData) Sources() []string { return []string{"demo-cases"} }
 
+// Reports is a board of three reports, the first titled with markup.
+func (fakeData) Reports(reg string) ReportBoard {
+	return ReportBoard{Region: reg, RegionName: "甘肃省", Unacked: 2, AsOf: "2026-06-01T10:05:00+08:00", Reports: []ReportItem{
+		{ID: "a1", Rule: "answer", Title: `<img src=x onerror=alert(1)>`, TitleEN: "Answer rate low", Severity: "critical",
+			Region: "620802", RegionName: "崆峒区", Text: "今日接通率 50.00%，低于阈值 90.00%", TextEN: "Answer rate today 50.00%, below 90.00%",
+			State: "firing", FiredAt: "2026-06-01T10:01:00+08:00"},
+		{ID: "b2", Rule: "on-time", Title: "按时办结率低", Severity: "warning", Region: "620102", RegionName: "城关区",
+			Text: "今日按时办结率 80.00%", State: "acknowledged", FiredAt: "2026-06-01T09:30:00+08:00", AckedBy: "张三"},
+		{ID: "c3", Rule: "silent", Title: "数据源中断", Severity: "info", Region: "620000", RegionName: "甘肃省",
+			Text: "demo-cases 已 30 分钟无数据", State: "firing", FiredAt: "2026-06-01T08:00:00+08:00"},
+	}}
+}
+
 // TestRender draws one widget of every type: the first paint comes from
 // the payloads (the value elements carry the server's text and status),
 // and the config a script reads is JSON.
@@ -84,6 +97,7 @@ func TestRender(t *testing.T) {
 		"ticker":  &Ticker{Source: SourceTickets, Rows: 20},
 		"health":  &Health{},
 		"trend":   &Trend{Indicator: "on_time_rate", Days: 3},
+		"reports": &Reports{Rows: 2},
 	}
 	for _, k := range Kinds() {
 		spec, ok := specs[k.Name]
@@ -121,6 +135,22 @@ func TestRender(t *testing.T) {
 			case "trend":
 				if !strings.Contains(string(b), `"topic":"ind:on_time_rate:620000:day"`) || v.Title != "按时办结率趋势（近3日）" {
 					t.Errorf("trend %q, config %.200s", v.Title, b)
+				}
+			case "reports":
+				// Two rows of three, in the board's order; markup stays text.
+				for _, want := range []string{
+					`<div class="reports" data-top="critical" data-unacked="2">`,
+					`<span class="rp-unacked">未确认 2 条</span><span class="rp-total">共 3 条</span>`,
+					`<li class="rp sev-critical" data-id="a1" data-state="firing"><div class="rp-line"><span class="rp-sev">严重</span><span class="rp-title">&lt;img src=x onerror=alert(1)&gt;</span><span class="rp-region">崆峒区</span><span class="rp-time">06-01 10:01</span><span class="rp-state">待确认</span></div><p class="rp-text">今日接通率 50.00%，低于阈值 90.00%</p></li>`,
+					`<li class="rp sev-warning" data-id="b2" data-state="acknowledged">`, `<span class="rp-state">已确认 · 确认人 张三</span>`,
+					`<span class="rp-more">另有 1 条</span>`,
+				} {
+					if !strings.Contains(string(v.HTML), want) {
+						t.Errorf("no %s in %s", want, v.HTML)
+					}
+				}
+				if strings.Contains(string(v.HTML), `data-id="c3"`) || !strings.Contains(string(b), `"topic":"report:620000"`) || v.Title != "特别呈报" {
+					t.Errorf("reports %q, config %.300s", v.Title, b)
 				}
 			}
 		})

@@ -1,0 +1,283 @@
+// Package mobile is the phone page (小屏) of special reports: the open
+// reports of the signed-in user's region, live, with an acknowledge button
+// for those who may. Leaders read it on a phone; it works on a desk too.
+//
+// The server draws the first paint from report.Manager.Board (every text
+// escaped by html/template); static/mobile.js then follows the region's
+// report topic (live.ReportTopic) over the hub's websocket and paints each
+// Board as the server sent it, with textContent only. Acknowledging posts
+// to the report API (package reportapi) with the session's CSRF token,
+// which the script asks the session API for. The page holds no inline
+// script, so a Content-Security-Policy of script-src 'self' holds.
+//
+// The package does not register its routes: it exports its handlers and
+// their paths (Page at PagePath, Script at ScriptPath, Style at StylePath)
+// for the product's one route table.
+package mobile
+
+import (
+	"bytes"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/yiping-ioc/yiping/access"
+	"github.com/yiping-ioc/yiping/assets"
+	"github.com/yiping-ioc/yiping/live"
+	"github.com/yiping-ioc/yiping/login"
+	"github.com/yiping-ioc/yiping/region"
+	"github.com/yiping-ioc/yiping/report"
+	"github.com/yiping-ioc/yiping/reportapi"
+)
+
+// PagePath is the path of the page. Its query takes lang (zh, en) and
+// region (a region inside the caller's scope; default the scope).
+const PagePath = "/m"
+
+//go:embed static/mobile.html
+var pageHTML string
+
+//go:embed static/mobile.js
+var mobileJS []byte
+
+//go:embed static/mobile.css
+var mobileCSS []byte
+
+// Boards gives the open reports of a region and below
+// (report.Manager implements it).
+type Boards interface {
+	Board(region string) report.Board
+}
+
+// Config holds the page's dependencies. Reports is required.
+type Config struct {
+	Reports Boards
+	// WebSocket is the path of the hub, default "/ws".
+	WebSocket string
+	// SessionAPI is the path that tells who is signed in and the CSRF
+	// token, default login.SessionPath.
+	SessionAPI string
+	Logger     *slog.Logger
+}
+
+// Mobile serves the phone page.
+type Mobile struct {
+	cfg    Config
+	page   *template.Template
+	jsURL  string
+	cssURL string
+	// ackPrefix and ackSuffix surround a report's id in the path that
+	// acknowledges it.
+	ackPrefix, ackSuffix string
+}
+
+// New checks cfg and returns the page's handlers.
+func New(cfg Config) (*Mobile, error) {
+	if cfg.Reports == nil {
+		return nil, errors.New("mobile: Reports is required")
+	}
+	if cfg.WebSocket == "" {
+		cfg.WebSocket = "/ws"
+	}
+	if cfg.SessionAPI == "" {
+		cfg.SessionAPI = login.SessionPath
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	tpl, err := template.New("mobile").Parse(pageHTML)
+	if err != nil {
+		return nil, fmt.Errorf("mobile: page template: %w", err)
+	}
+	prefix, suffix, ok := strings.Cut(reportapi.AckPath, ":id")
+	if !ok {
+		return nil, fmt.Errorf("mobile: the acknowledge path %s names no :id", reportapi.AckPath)
+	}
+	return &Mobile{cfg: cfg, page: tpl, ackPrefix: prefix, ackSuffix: suffix,
+		jsURL: "/m/mobile." + hash(mobileJS) + ".js", cssURL: "/m/mobile." + hash(mobileCSS) + ".css"}, nil
+}
+
+func hash(b []byte) string {
+	h := sha256.Sum256(b)
+	return hex.EncodeToString(h[:6])
+}
+
+// ScriptPath is the path of the page script; it changes with its content,
+// so browsers may keep it for ever.
+func (m *Mobile) ScriptPath() string { return m.jsURL }
+
+// StylePath is the path of the page style, content-hashed likewise.
+func (m *Mobile) StylePath() string { return m.cssURL }
+
+// Script serves the page script at ScriptPath.
+func (m *Mobile) Script() http.Handler { return static(mobileJS, "text/javascript; charset=utf-8") }
+
+// Style serves the page style at StylePath.
+func (m *Mobile) Style() http.Handler { return static(mobileCSS, "text/css; charset=utf-8") }
+
+func static(b []byte, ct string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		w.Write(b)
+	})
+}
+
+// words are the page's texts; the script gets them in its config.
+var words = map[string]map[string]string{
+	"zh": {
+		"title": "特别呈报", "page_title": "特别呈报 · 一屏", "lang_switch": "English",
+		"none": "暂无待处理的特别呈报", "unacked": "%d 条未确认",
+		"region": "地区", "fired": "发生", "state": "状态", "acked_by": "确认人",
+		"ack": "确认收到", "acking": "正在确认…", "ack_failed": "确认失败：", "unreachable": "无法连接服务器。",
+		"live": "实时", "connecting": "连接中", "offline": "已断开，正在重连", "as_of": "更新于 ",
+		"sev.critical": "严重", "sev.warning": "警告", "sev.info": "提示",
+		"state.firing": "待确认", "state.acknowledged": "已确认", "state.resolved": "已解除",
+	},
+	"en": {
+		"title": "Special reports", "page_title": "Special reports · Yiping", "lang_switch": "中文",
+		"none": "No open special reports", "unacked": "%d unacknowledged",
+		"region": "Region", "fired": "Fired", "state": "State", "acked_by": "Acknowledged by",
+		"ack": "Acknowledge", "acking": "Acknowledging…", "ack_failed": "Acknowledging failed: ", "unreachable": "The server cannot be reached.",
+		"live": "Live", "connecting": "Connecting", "offline": "Disconnected, reconnecting", "as_of": "As of ",
+		"sev.critical": "Critical", "sev.warning": "Warning", "sev.info": "Info",
+		"state.firing": "Unacknowledged", "state.acknowledged": "Acknowledged", "state.resolved": "Resolved",
+	},
+}
+
+// item is one report as the page shows it: the same fields mobile.js
+// paints from a Board.
+type item struct {
+	ID, Severity, SeverityLabel, Title, Text string
+	RegionName, Fired, State, StateLabel     string
+	AckedBy                                  string
+	CanAck                                   bool
+}
+
+// view is what mobile.html draws.
+type view struct {
+	Lang, RegionName, Unacked, AsOf string
+	T                               map[string]string
+	Items                           []item
+	Icon, FontCSS, CSS, JS          string
+	LangLink                        string
+	// Config is the page's contract with mobile.js (jsConfig), JSON with
+	// <, > and & escaped, so no string from data can end its script
+	// element.
+	Config template.JS
+}
+
+// jsConfig is what mobile.js reads.
+type jsConfig struct {
+	Lang    string            `json:"lang"`
+	Topic   string            `json:"topic"`
+	WS      string            `json:"ws"`
+	Session string            `json:"session"`
+	Ack     [2]string         `json:"ack"` // the path around a report's id
+	CanAck  bool              `json:"can_ack"`
+	T       map[string]string `json:"t"`
+}
+
+// Page serves the page at PagePath for a signed-in user (the caller's
+// principal is in the request context; the route's guard put it there and
+// checked the query's region against the scope, which is checked here
+// again).
+func (m *Mobile) Page() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := access.FromContext(r.Context())
+		if !ok {
+			http.Error(w, "请先登录 / sign in first", http.StatusUnauthorized)
+			return
+		}
+		lang := "zh"
+		if r.URL.Query().Get("lang") == "en" {
+			lang = "en"
+		}
+		code := string(p.Region)
+		if q := r.URL.Query().Get("region"); q != "" {
+			if _, err := region.ParseCode(q); err != nil {
+				http.Error(w, "参数 region 不是行政区划代码 / parameter region: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+			if !p.Covers(q) {
+				http.Error(w, "区域 "+q+" 不在您的权限范围内 / region "+q+" is outside your scope", http.StatusForbidden)
+				return
+			}
+			code = q
+		}
+		b, err := m.render(lang, code, reportapi.CanAck(p), m.cfg.Reports.Board(code))
+		if err != nil {
+			m.cfg.Logger.Error("mobile page", "region", code, "err", err)
+			http.Error(w, "页面生成失败 / the page failed", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Write(b)
+	})
+}
+
+// render draws the page of a region's board.
+func (m *Mobile) render(lang, code string, canAck bool, b report.Board) ([]byte, error) {
+	t := words[lang]
+	other := url.Values{"region": {code}}
+	if lang == "zh" {
+		other.Set("lang", "en")
+	}
+	v := view{
+		Lang: lang, T: t, RegionName: b.RegionName, Unacked: fmt.Sprintf(t["unacked"], b.Unacked),
+		Icon: assets.Icon(), FontCSS: assets.FontCSS(), CSS: m.cssURL, JS: m.jsURL,
+		LangLink: PagePath + "?" + other.Encode(),
+	}
+	if v.RegionName == "" {
+		v.RegionName = code
+	}
+	if b.AsOf != "" {
+		v.AsOf = t["as_of"] + shortTime(b.AsOf)
+	}
+	for _, r := range b.Reports {
+		v.Items = append(v.Items, item{
+			ID: r.ID, Severity: r.Severity.String(), SeverityLabel: t["sev."+r.Severity.String()],
+			Title: inLang(lang, r.Title, r.TitleEN), Text: inLang(lang, r.Text, r.TextEN),
+			RegionName: r.RegionName, Fired: shortTime(r.FiredAt), State: r.State, StateLabel: t["state."+r.State],
+			AckedBy: r.AckedBy, CanAck: canAck && r.State == report.StateFiring,
+		})
+	}
+	cfg, err := json.Marshal(jsConfig{Lang: lang, Topic: live.ReportTopic(code), WS: m.cfg.WebSocket, Session: m.cfg.SessionAPI,
+		Ack: [2]string{m.ackPrefix, m.ackSuffix}, CanAck: canAck, T: t})
+	if err != nil {
+		return nil, fmt.Errorf("page config: %w", err)
+	}
+	// encoding/json escapes <, > and &: a text cannot end the element.
+	v.Config = template.JS(cfg)
+	var buf bytes.Buffer
+	if err := m.page.Execute(&buf, v); err != nil {
+		return nil, fmt.Errorf("render: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// inLang picks the English text on an English page when there is one.
+func inLang(lang, zh, en string) string {
+	if lang == "en" && en != "" {
+		return en
+	}
+	return zh
+}
+
+// shortTime shows an RFC 3339 time of the business zone as "01-02
+// 15:04", as mobile.js does (a phone's width has no room for the year).
+func shortTime(s string) string {
+	if len(s) < 16 {
+		return s
+	}
+	return s[5:10] + " " + s[11:16]
+}

@@ -1,0 +1,137 @@
+package mobile
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/yiping-ioc/yiping/access"
+	"github.com/yiping-ioc/yiping/report"
+)
+
+// fakeBoards serves one board for every region: a critical report whose
+// title is markup, and an acknowledged warning.
+type fakeBoards struct{ asked []string }
+
+func (f *fakeBoards) Board(region string) report.Board {
+	f.asked = append(f.asked, region)
+	return report.Board{Region: region, RegionName: "平凉市", Unacked: 1, AsOf: "2026-06-01T10:05:00+08:00", Reports: []report.Report{
+		{ID: "a1", Rule: "answer", Title: `<script>alert("x")</script>`, TitleEN: "Answer rate low", Severity: report.Critical,
+			Region: "620802", RegionName: "崆峒区", Text: "今日接通率 50.00%，低于阈值 90.00%", TextEN: "Answer rate today 50.00%",
+			State: report.StateFiring, FiredAt: "2026-06-01T10:01:00+08:00"},
+		{ID: "b2", Rule: "on-time", Title: "按时办结率低", Severity: report.Warning, Region: "620803", RegionName: "泾川县",
+			Text: "今日按时办结率 80.00%", State: report.StateAcknowledged, FiredAt: "2026-06-01T09:01:00+08:00", AckedBy: "张三"},
+	}}
+}
+
+func TestPage(t *testing.T) {
+	leader := &access.Principal{Kind: access.KindUser, Name: "李领导", Role: access.RoleLeader, Region: "620800"}
+	analyst := &access.Principal{Kind: access.KindUser, Name: "analyst", Role: access.RoleAnalyst, Region: "620800"}
+	for _, tc := range []struct {
+		name   string
+		who    *access.Principal
+		query  string
+		code   int
+		region string   // the board asked for
+		want   []string // in the page
+		not    []string // not in the page
+	}{
+		{"a leader", leader, "", 200, "620800", []string{
+			`<html lang="zh-CN">`, `<span id="region" class="region">平凉市</span>`, `1 条未确认`,
+			`<li class="rep sev-critical" data-id="a1" data-state="firing">`,
+			`<span class="sev">严重</span><h2 class="rep-title">&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;</h2>`,
+			`<dd class="rep-fired">06-01 10:01</dd>`, `<dd class="rep-state">待确认</dd>`,
+			`<button class="ack" type="button">确认收到</button>`,
+			`<dd class="rep-acked">张三</dd>`, `更新于 06-01 10:05`,
+			`"topic":"report:620800"`, `"can_ack":true`, `"ack":["/api/reports/","/ack"]`, `"session":"/api/session"`,
+			`href="/m?lang=en&amp;region=620800"`,
+		}, []string{`<script>alert`}},
+		// One button only: the acknowledged report has none.
+		{"one button", leader, "", 200, "620800", nil, nil},
+		{"in English", leader, "?lang=en", 200, "620800", []string{
+			`<html lang="en">`, `1 unacknowledged`, `<h2 class="rep-title">Answer rate low</h2>`, `<p class="rep-text">Answer rate today 50.00%</p>`,
+			// No English text: the Chinese one.
+			`<h2 class="rep-title">按时办结率低</h2>`, `>Acknowledge</button>`, `href="/m?region=620800"`,
+		}, nil},
+		{"a county of the scope", leader, "?region=620802", 200, "620802", []string{`"topic":"report:620802"`}, nil},
+		{"an analyst reads only", analyst, "", 200, "620800", []string{`"can_ack":false`}, []string{`<button`}},
+		{"outside the scope", leader, "?region=620100", 403, "", nil, nil},
+		{"not a region", leader, "?region=6208", 400, "", nil, nil},
+		{"nobody", nil, "", 401, "", nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			boards := &fakeBoards{}
+			m, err := New(Config{Reports: boards})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := httptest.NewRequest("GET", PagePath+tc.query, nil)
+			if tc.who != nil {
+				req = req.WithContext(access.WithPrincipal(req.Context(), tc.who))
+			}
+			rec := httptest.NewRecorder()
+			m.Page().ServeHTTP(rec, req)
+			if rec.Code != tc.code {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tc.code, rec.Body)
+			}
+			if tc.code != http.StatusOK {
+				if len(boards.asked) != 0 {
+					t.Errorf("asked for the boards of %v", boards.asked)
+				}
+				return
+			}
+			body := rec.Body.String()
+			if strings.Join(boards.asked, ",") != tc.region {
+				t.Errorf("boards asked %v, want %s", boards.asked, tc.region)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("no %s in\n%s", w, body)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(body, w) {
+					t.Errorf("%s in the page", w)
+				}
+			}
+			if tc.name == "one button" && strings.Count(body, "<button") != 1 {
+				t.Errorf("%d buttons, want 1", strings.Count(body, "<button"))
+			}
+			// No inline script: the config is data, the script a file.
+			if strings.Count(body, "<script") != 2 || !strings.Contains(body, `<script src="`+m.ScriptPath()+`" defer></script>`) ||
+				!strings.Contains(body, `<script type="application/json" id="m-config">`) {
+				t.Errorf("scripts of the page:\n%s", body)
+			}
+			if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
+				t.Errorf("Cache-Control %q", cc)
+			}
+		})
+	}
+}
+
+func TestStatic(t *testing.T) {
+	m, err := New(Config{Reports: &fakeBoards{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path string
+		h    http.Handler
+		ct   string
+		want string
+	}{
+		{m.ScriptPath(), m.Script(), "text/javascript; charset=utf-8", `"use strict"`},
+		{m.StylePath(), m.Style(), "text/css; charset=utf-8", ".rep.sev-critical"},
+	} {
+		if !strings.HasPrefix(tc.path, "/m/mobile.") {
+			t.Errorf("path %s", tc.path)
+		}
+		rec := httptest.NewRecorder()
+		tc.h.ServeHTTP(rec, httptest.NewRequest("GET", tc.path, nil))
+		if rec.Header().Get("Content-Type") != tc.ct || !strings.Contains(rec.Body.String(), tc.want) ||
+			!strings.Contains(rec.Header().Get("Cache-Control"), "immutable") {
+			t.Errorf("%s: %s %q", tc.path, rec.Header(), rec.Body.String()[:40])
+		}
+	}
+}

@@ -1,0 +1,181 @@
+// Yiping phone page (小屏): the open special reports of a region, live.
+// The server draws the first paint and decides every text; this script
+// follows the region's report topic over the hub (hub/doc.go), paints each
+// Board as given (textContent only: no string of data becomes markup),
+// and acknowledges a report with the session's CSRF token.
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("m-config").textContent);
+  var T = cfg.t;
+  var list = document.getElementById("reports");
+  var errBox = document.getElementById("error");
+  var ws = null, retry = 0, seq = 0;
+
+  // shortTime shows an RFC 3339 time as "01-02 15:04", as the server does.
+  function shortTime(s) {
+    s = s || "";
+    return s.length < 16 ? s : s.slice(5, 10) + " " + s.slice(11, 16);
+  }
+
+  function inLang(zh, en) { return cfg.lang === "en" && en ? en : zh; }
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function meta(dl, label, cls, text) {
+    var d = el("div");
+    d.appendChild(el("dt", "", label));
+    d.appendChild(el("dd", cls, text));
+    dl.appendChild(d);
+  }
+
+  // item builds one report's card, as mobile.html does.
+  function item(r) {
+    var li = el("li", "rep sev-" + r.severity);
+    li.dataset.id = r.id;
+    li.dataset.state = r.state;
+    var head = el("div", "rep-head");
+    head.appendChild(el("span", "sev", T["sev." + r.severity] || r.severity));
+    head.appendChild(el("h2", "rep-title", inLang(r.title, r.title_en)));
+    li.appendChild(head);
+    li.appendChild(el("p", "rep-text", inLang(r.text, r.text_en)));
+    var dl = el("dl", "rep-meta");
+    meta(dl, T.region, "rep-region", r.region_name || r.region);
+    meta(dl, T.fired, "rep-fired", shortTime(r.fired_at));
+    meta(dl, T.state, "rep-state", T["state." + r.state] || r.state);
+    if (r.acked_by) meta(dl, T.acked_by, "rep-acked", r.acked_by);
+    li.appendChild(dl);
+    if (cfg.can_ack && r.state === "firing") {
+      var b = el("button", "ack", T.ack);
+      b.type = "button";
+      li.appendChild(b);
+    }
+    return li;
+  }
+
+  // paint shows a Board: the reports in the server's order.
+  function paint(board) {
+    if (!board) return;
+    var reports = board.reports || [];
+    list.textContent = "";
+    if (!reports.length) list.appendChild(el("li", "empty", T.none));
+    reports.forEach(function (r) { list.appendChild(item(r)); });
+    document.getElementById("unacked").textContent = T.unacked.replace("%d", String(board.unacked || 0));
+    if (board.region_name) document.getElementById("region").textContent = board.region_name;
+    if (board.as_of) document.getElementById("asof").textContent = T.as_of + shortTime(board.as_of);
+  }
+
+  // update repaints one card from the report the API answered, until the
+  // next Board says the same.
+  function update(r) {
+    var old = list.querySelector('li[data-id="' + CSS.escape(r.id) + '"]');
+    if (old) list.replaceChild(item(r), old);
+  }
+
+  function showError(text) {
+    errBox.textContent = text;
+    errBox.hidden = !text;
+  }
+
+  // ---- acknowledging -------------------------------------------------------
+  // The session's CSRF token, asked for once.
+  var session = null;
+  function csrf() {
+    if (!session) {
+      session = fetch(cfg.session, { credentials: "same-origin", cache: "no-store" }).then(function (res) {
+        if (!res.ok) throw new Error("session " + res.status);
+        return res.json();
+      }).then(function (who) { return who.csrf || ""; });
+      session.catch(function () { session = null; });
+    }
+    return session;
+  }
+
+  function ack(button) {
+    var id = button.closest("li").dataset.id;
+    button.disabled = true;
+    button.textContent = T.acking;
+    showError("");
+    csrf().then(function (token) {
+      return fetch(cfg.ack[0] + encodeURIComponent(id) + cfg.ack[1], {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": token },
+        body: JSON.stringify({ comment: "" })
+      });
+    }).then(function (res) {
+      return res.json().then(function (body) { return { ok: res.ok, body: body }; });
+    }).then(function (r) {
+      if (r.ok) { update(r.body); return; }
+      showError(T.ack_failed + (r.body.error || ""));
+      button.disabled = false;
+      button.textContent = T.ack;
+    }, function () {
+      showError(T.ack_failed + T.unreachable);
+      button.disabled = false;
+      button.textContent = T.ack;
+    });
+  }
+
+  list.addEventListener("click", function (e) {
+    var b = e.target.closest("button.ack");
+    if (b && !b.disabled) ack(b);
+  });
+  if (cfg.can_ack) csrf().catch(function () {});
+
+  // ---- live ----------------------------------------------------------------
+  function setState(state) {
+    document.body.dataset.state = state;
+    var link = document.getElementById("link");
+    link.dataset.state = state;
+    link.textContent = T[state];
+  }
+
+  function connect() {
+    var sock;
+    try {
+      sock = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + cfg.ws);
+    } catch (e) { reconnect(); return; }
+    ws = sock;
+    sock.onopen = function () {
+      retry = 0;
+      var since = {};
+      if (seq) since[cfg.topic] = seq;
+      sock.send(JSON.stringify({ op: "subscribe", topics: [cfg.topic], since: since }));
+      setState("live");
+    };
+    sock.onmessage = function (e) {
+      if (sock !== ws) return;
+      var m;
+      try { m = JSON.parse(e.data); } catch (err) { return; }
+      if (m.op) {
+        if (m.op === "error") console.warn("mobile: hub: " + m.error);
+        return;
+      }
+      if (m.topic !== cfg.topic) return;
+      if (m.seq) seq = m.seq;
+      // A snapshot without data: nothing published yet; the first paint
+      // stands.
+      if (m.data !== undefined) paint(m.data);
+    };
+    sock.onclose = function () {
+      if (sock !== ws) return;
+      ws = null;
+      setState("offline");
+      reconnect();
+    };
+    sock.onerror = function () { /* onclose follows */ };
+  }
+
+  function reconnect() {
+    retry++;
+    var delay = Math.min(10000, 500 * Math.pow(2, Math.min(retry - 1, 5)));
+    setTimeout(connect, delay * (0.75 + Math.random() * 0.5));
+  }
+
+  connect();
+})();
