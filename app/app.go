@@ -37,6 +37,10 @@ import (
 	"github.com/yiping-ioc/yiping/journal"
 	"github.com/yiping-ioc/yiping/live"
 	"github.com/yiping-ioc/yiping/login"
+	"github.com/yiping-ioc/yiping/mobile"
+	"github.com/yiping-ioc/yiping/notify"
+	"github.com/yiping-ioc/yiping/report"
+	"github.com/yiping-ioc/yiping/reportapi"
 	"github.com/yiping-ioc/yiping/record"
 	"github.com/yiping-ioc/yiping/region"
 	"github.com/yiping-ioc/yiping/scoring"
@@ -59,6 +63,9 @@ type Options struct {
 	CollectorsFile, DashboardsDir, TargetsFile string
 	// Demo runs the built-in demo platform and collects from it.
 	Demo bool
+	// RulesFile holds the special-report rules and receivers; "" takes
+	// the built-in sample (report/sample.yaml).
+	RulesFile string
 	// HistoryEvery is how often live values are recorded into the
 	// history store; default 10 s.
 	HistoryEvery time.Duration
@@ -103,9 +110,19 @@ type App struct {
 	runner    *collectors.Runner
 	wall      *wall.Wall
 	console   *console.Console
-	access    *access.Service
-	login     *login.Login
-	guard     *guard
+	access      *access.Service
+	accessStore *access.SQLStore
+	login       *login.Login
+	guard       *guard
+
+	cal        *calendar.Calendar
+	demo       *demo.Started // nil without the demo
+	deliveries *notify.SQLLog
+	dispatch   *notify.Dispatcher
+	reports    *report.Manager
+	reportAPI  *reportapi.API
+	mobile     *mobile.Mobile
+	judgeNow   chan struct{}
 	intake    fiberHandler // nil when no push source is configured
 	server    *server.Server
 	fiber     *fiber.App // the pages and the API, behind the bridge
@@ -154,6 +171,8 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 	cal := calendar.Default(a.loc)
+	a.cal = cal
+	a.judgeNow = make(chan struct{}, 1)
 	if a.eng, err = engine.New(engine.Config{Calendar: cal, Now: time.Now().UnixNano()}); err != nil {
 		return nil, err
 	}
@@ -176,7 +195,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	})
 	a.closers = append(a.closers, a.hub.Close)
 	a.presenter = live.NewPresenter(a.targets, region.Default(), a.loc)
-	a.feed = live.NewFeed(live.FeedConfig{Engine: a.eng, Publisher: a.hub, Presenter: a.presenter, Logger: a.component("feed")})
+	a.feed = live.NewFeed(live.FeedConfig{Engine: a.eng, Publisher: a.hub, Presenter: a.presenter, Changed: a.pokeJudge, Logger: a.component("feed")})
 	tick := live.NewTicker(a.hub, region.Default(), a.loc, 0)
 	// The collectors file into the engine through the tee: hotline
 	// tickets also go to the screens' live ticker, and every batch pokes
@@ -199,6 +218,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	}
 	a.pulse = live.NewPulse(live.PulseConfig{Publisher: a.hub, Health: a.runner.Health, Location: a.loc, Logger: a.component("pulse")})
 	if err := a.buildAccess(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.buildReports(ctx); err != nil {
 		return nil, err
 	}
 	if err := a.buildPages(); err != nil {
@@ -279,11 +301,10 @@ func (a *App) buildCollectors(ctx context.Context, cal *calendar.Calendar, sink 
 		cfg.Sources = append(cfg.Sources, src)
 	}
 	if a.opts.Demo {
-		ds, err := demo.Start(ctx, cal, a.log)
-		if err != nil {
+		if a.demo, err = demo.Start(ctx, cal, a.log); err != nil {
 			return err
 		}
-		cfg.Sources = append(cfg.Sources, ds...)
+		cfg.Sources = append(cfg.Sources, a.demo.Sources...)
 	}
 	cfg.Location = a.loc
 	// NewRunner names its component itself.
@@ -306,6 +327,7 @@ func (a *App) buildAccess(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("access store: %w", err)
 	}
+	a.accessStore = st
 	a.closers = append(a.closers, func() { st.Close() })
 	if a.access, err = access.New(access.Config{Store: st, Logger: a.component("access"), Regions: region.Default()}); err != nil {
 		return err
@@ -345,7 +367,7 @@ func portOf(addr string) string {
 func (a *App) buildPages() error {
 	var err error
 	a.wall, err = wall.New(wall.Config{
-		Screens: a.screens, Live: a.eng, History: a.hist, Presenter: a.presenter,
+		Screens: a.screens, Live: a.eng, History: a.hist, Presenter: a.presenter, Reports: a.reportBoard,
 		Sources: func() []string {
 			var names []string
 			for _, s := range a.runner.Sources() {
@@ -399,6 +421,7 @@ func (a *App) Run(ctx context.Context, l net.Listener) error {
 	run(a.revalidate)
 	run(a.feed.Run)
 	run(a.pulse.Run)
+	run(a.judge)
 	rec := history.New(history.Config{Interval: a.opts.HistoryEvery, Logger: a.component("history")}, a.eng, a.writer)
 	run(rec.Run)
 	// The days before the store began (a fresh install, the demo), filled
@@ -411,6 +434,14 @@ func (a *App) Run(ctx context.Context, l net.Listener) error {
 	// the backfiller must have stopped writing.
 	stop()
 	wg.Wait()
+	// Notifications queued or being retried get a few seconds; what is
+	// left is logged as dropped and sent again by the report manager's
+	// log after the next start.
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if cerr := a.dispatch.Close(shut); cerr != nil {
+		a.log.Warn("closing the notification dispatcher", "err", cerr)
+	}
 	return err
 }
 

@@ -206,6 +206,13 @@ func (g *guard) allowed(rt route, p *access.Principal, r *http.Request) (int, st
 		if p.Kind != access.KindUser {
 			return http.StatusForbidden, "屏幕令牌只能打开大屏 / a screen token opens wall screens only"
 		}
+		if len(rt.roles) > 0 && !p.HasRole(rt.roles...) {
+			names := make([]string, len(rt.roles))
+			for i, r := range rt.roles {
+				names[i] = string(r)
+			}
+			return http.StatusForbidden, "您的角色不能执行此操作 / your role may not do this (" + strings.Join(names, ", ") + " only)"
+		}
 	case admin:
 		if p.Kind != access.KindUser || !p.HasRole(access.RoleAdmin) {
 			return http.StatusForbidden, "需要管理员 / administrators only"

@@ -11,6 +11,7 @@ import (
 	"github.com/yiping-ioc/yiping/assets"
 	"github.com/yiping-ioc/yiping/collectors/push"
 	"github.com/yiping-ioc/yiping/login"
+	"github.com/yiping-ioc/yiping/mobile"
 	"github.com/yiping-ioc/yiping/server"
 	"github.com/yiping-ioc/yiping/wall"
 )
@@ -61,6 +62,9 @@ type route struct {
 	// page: an HTML page, to which a browser without a session is sent
 	// through the sign-in page rather than answered 401.
 	page bool
+	// roles, when set, are the roles of user routes that may call it
+	// (acknowledging a report, silencing); others get 403.
+	roles []access.Role
 	// audit: the audit action of a successful call (exports).
 	audit string
 	fiber fiberHandler
@@ -105,6 +109,7 @@ func (a *App) routes() []route {
 	}
 	rs = append(rs, a.wallRoutes()...)
 	rs = append(rs, a.consoleRoutes()...)
+	rs = append(rs, a.reportRoutes()...)
 	if a.intake != nil {
 		rs = append(rs, route{method: "POST", path: "/api/ingest/:kind", access: ingest, body: a.intakeBody(), noStore: true, fiber: a.intake})
 	}
@@ -213,6 +218,37 @@ func (a *App) consoleRoutes() []route {
 		}
 		for _, p := range r.Regions {
 			rt.regions = append(rt.regions, regionParam{in: p.In, name: p.Name, list: p.List})
+		}
+		rs = append(rs, rt)
+	}
+	return rs
+}
+
+// responders may acknowledge special reports; the first two also silence
+// them and read the delivery log.
+var responders = []access.Role{access.RoleAdmin, access.RoleOperator, access.RoleLeader}
+
+// reportRoutes are the special reports: their API, the delivery log and
+// the phone page.
+func (a *App) reportRoutes() []route {
+	rs := []route{
+		{method: "GET", path: mobile.PagePath, access: user, page: true, noStore: true, http: a.mobile.Page(),
+			regions: []regionParam{{in: "query", name: "region"}}},
+		{method: "GET", path: a.mobile.ScriptPath(), access: public, http: a.mobile.Script()},
+		{method: "GET", path: a.mobile.StylePath(), access: public, http: a.mobile.Style()},
+		{method: "GET", path: "/api/deliveries", access: user, roles: responders[:2], noStore: true, http: http.HandlerFunc(a.deliveryLog)},
+	}
+	for _, r := range a.reportAPI.Routes() {
+		rt := route{method: r.Method, path: r.Path, access: user, body: r.Body, noStore: true, http: r.Handler}
+		// The handlers check the roles again; the table says them.
+		switch {
+		case r.Method == http.MethodPost && strings.HasPrefix(r.Path, "/api/silences"):
+			rt.roles = responders[:2]
+		case r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/ack"):
+			rt.roles = responders
+		}
+		for _, name := range r.Regions {
+			rt.regions = append(rt.regions, regionParam{in: "query", name: name})
 		}
 		rs = append(rs, rt)
 	}

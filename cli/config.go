@@ -26,6 +26,7 @@ type serveFile struct {
 	HistoryEvery time.Duration  `yaml:"history_every"`
 	Dashboards   string         `yaml:"dashboards"`
 	Targets      string         `yaml:"targets"`
+	Rules        string         `yaml:"rules"`
 	Store        backend.Config `yaml:"store"`
 	// Access: the PostgreSQL DSN of users, sessions, tokens and audit
 	// (default SQLite in data_dir), the allowed browser origins and the
@@ -48,7 +49,7 @@ func loadServeFile(path string) (serveFile, error) {
 		return f, fmt.Errorf("config: %w", err)
 	}
 	// Files named in the config are found beside it.
-	for _, p := range []*string{&f.Collectors, &f.Dashboards, &f.Targets} {
+	for _, p := range []*string{&f.Collectors, &f.Dashboards, &f.Targets, &f.Rules} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(filepath.Dir(path), *p)
 		}
@@ -77,6 +78,7 @@ func resolve(fs *flag.FlagSet, o *serveOptions, f serveFile, getenv func(string)
 	str(&o.collectorsFile, "collectors", "YIPING_COLLECTORS", f.Collectors)
 	str(&o.dashboardsDir, "dashboards", "YIPING_DASHBOARDS", f.Dashboards)
 	str(&o.targetsFile, "targets", "YIPING_TARGETS", f.Targets)
+	str(&o.rulesFile, "rules", "YIPING_RULES", f.Rules)
 	str(&o.accessDSN, "access-dsn", "YIPING_ACCESS_DSN", f.AccessDSN)
 	list := func(dst *string, flagName, env string, file []string) {
 		switch {

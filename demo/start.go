@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/yiping-ioc/yiping/calendar"
@@ -14,11 +15,21 @@ import (
 	"github.com/yiping-ioc/yiping/record"
 )
 
+// Started is a running demo platform.
+type Started struct {
+	// Sources collect from it every 10 s, one per record kind.
+	Sources []collectors.Source
+	// RobotURL and RobotSecret are its DingTalk robot (Robot), the
+	// receiver the demo's special reports go to.
+	RobotURL, RobotSecret string
+	Robot                 *Robot
+}
+
 // Start runs the demo platform on a loopback port until ctx ends and
-// returns HTTP-pull sources that collect from it every 10 s, one per
-// record kind, so the product is alive on first run without any platform
-// to connect: the demo is collected like a real platform.
-func Start(ctx context.Context, cal *calendar.Calendar, log *slog.Logger) ([]collectors.Source, error) {
+// returns HTTP-pull sources that collect from it, so the product is alive
+// on first run without any platform to connect: the demo is collected like
+// a real platform, and its special reports go to its robot.
+func Start(ctx context.Context, cal *calendar.Calendar, log *slog.Logger) (*Started, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -30,7 +41,12 @@ func Start(ctx context.Context, cal *calendar.Calendar, log *slog.Logger) ([]col
 	if err != nil {
 		return nil, fmt.Errorf("demo platform: %w", err)
 	}
-	srv := &http.Server{Handler: dp.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	secret := "SEC" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	robot := newRobot(secret, time.Now)
+	mux := http.NewServeMux()
+	mux.Handle("/robot/", robot)
+	mux.Handle("/", dp.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
 	go func() { <-ctx.Done(); srv.Close() }()
 	go dp.Run(ctx)
@@ -46,6 +62,6 @@ func Start(ctx context.Context, cal *calendar.Calendar, log *slog.Logger) ([]col
 		}
 		sources = append(sources, collectors.Source{Name: name, Type: "httppull", Schedule: "@every 10s", Options: &opts, Connector: conn})
 	}
-	log.Info("demo platform", "url", base)
-	return sources, nil
+	log.Info("demo platform", "url", base, "robot", base+"/robot/messages")
+	return &Started{Sources: sources, RobotURL: base + "/robot/send?access_token=demo", RobotSecret: secret, Robot: robot}, nil
 }

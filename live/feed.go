@@ -29,7 +29,11 @@ type FeedConfig struct {
 	Presenter *Presenter
 	// Interval is how often a cycle runs without being asked; default 1s.
 	Interval time.Duration
-	Logger   *slog.Logger
+	// Changed, when set, is told after every cycle that published
+	// something (special-report rules are judged on changes, not on a
+	// slow poll). It must not block.
+	Changed func()
+	Logger  *slog.Logger
 }
 
 // valueKey names a value without building its topic string: most values
@@ -230,6 +234,9 @@ func (f *Feed) Run(ctx context.Context) {
 		n, err := f.Cycle()
 		if err != nil {
 			f.cfg.Logger.Error("feed cycle", "err", err)
+		}
+		if n > 0 && f.cfg.Changed != nil {
+			f.cfg.Changed()
 		}
 		if took := time.Since(start); took > f.cfg.Interval/2 {
 			// Screens lag by this much: worth a line in the log.

@@ -44,3 +44,14 @@ func TestUnknownReceivers(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestKeepReceivers(t *testing.T) {
+	rs := Default()
+	dropped := rs.KeepReceivers([]string{"city-duty"})
+	if strings.Join(dropped, ",") != "county-duty,province-duty" {
+		t.Errorf("dropped %v", dropped)
+	}
+	if err := rs.UnknownReceivers([]string{"city-duty"}); err != nil {
+		t.Errorf("after KeepReceivers: %v", err)
+	}
+}

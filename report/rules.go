@@ -198,6 +198,29 @@ func (rs *Rules) UnknownReceivers(known []string) error {
 	return errors.Join(errs...)
 }
 
+// KeepReceivers drops from every rule the receivers not in known and
+// returns the names dropped, sorted: for the built-in rules on a server
+// that was given no receivers, which still shows its reports on the
+// screens.
+func (rs *Rules) KeepReceivers(known []string) []string {
+	var dropped []string
+	for i := range rs.Rules {
+		for level, names := range rs.Rules[i].Receivers {
+			kept := names[:0:0]
+			for _, n := range names {
+				if slices.Contains(known, n) {
+					kept = append(kept, n)
+				} else if !slices.Contains(dropped, n) {
+					dropped = append(dropped, n)
+				}
+			}
+			rs.Rules[i].Receivers[level] = kept
+		}
+	}
+	slices.Sort(dropped)
+	return dropped
+}
+
 // Rule returns the rule named name.
 func (rs *Rules) Rule(name string) (*Rule, bool) {
 	for i := range rs.Rules {
