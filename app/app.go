@@ -39,10 +39,10 @@ import (
 	"github.com/yiping-ioc/yiping/login"
 	"github.com/yiping-ioc/yiping/mobile"
 	"github.com/yiping-ioc/yiping/notify"
-	"github.com/yiping-ioc/yiping/report"
-	"github.com/yiping-ioc/yiping/reportapi"
 	"github.com/yiping-ioc/yiping/record"
 	"github.com/yiping-ioc/yiping/region"
+	"github.com/yiping-ioc/yiping/report"
+	"github.com/yiping-ioc/yiping/reportapi"
 	"github.com/yiping-ioc/yiping/scoring"
 	"github.com/yiping-ioc/yiping/server"
 	"github.com/yiping-ioc/yiping/store"
@@ -96,20 +96,20 @@ type App struct {
 	log  *slog.Logger
 	loc  *time.Location
 
-	targets   *scoring.Config
-	screens   *dashboards.Set
-	eng       *engine.Engine
-	metrics   *prometheus.Registry
-	hub       *hub.Hub
-	presenter *live.Presenter
-	feed      *live.Feed
-	pulse     *live.Pulse
-	jnl       *journal.Journal
-	hist      store.Store
-	writer    *store.Writer
-	runner    *collectors.Runner
-	wall      *wall.Wall
-	console   *console.Console
+	targets     *scoring.Config
+	screens     *dashboards.Set
+	eng         *engine.Engine
+	metrics     *prometheus.Registry
+	hub         *hub.Hub
+	presenter   *live.Presenter
+	feed        *live.Feed
+	pulse       *live.Pulse
+	jnl         *journal.Journal
+	hist        store.Store
+	writer      *store.Writer
+	runner      *collectors.Runner
+	wall        *wall.Wall
+	console     *console.Console
 	access      *access.Service
 	accessStore *access.SQLStore
 	login       *login.Login
@@ -123,10 +123,10 @@ type App struct {
 	reportAPI  *reportapi.API
 	mobile     *mobile.Mobile
 	judgeNow   chan struct{}
-	intake    fiberHandler // nil when no push source is configured
-	server    *server.Server
-	fiber     *fiber.App // the pages and the API, behind the bridge
-	handler   http.Handler
+	intake     fiberHandler // nil when no push source is configured
+	server     *server.Server
+	fiber      *fiber.App // the pages and the API, behind the bridge
+	handler    http.Handler
 
 	closeOnce sync.Once
 	closers   []func() // in reverse order of opening
