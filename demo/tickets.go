@@ -3,8 +3,10 @@ package demo
 import (
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/yiping-ioc/yiping/calendar"
+	"github.com/yiping-ioc/yiping/record"
 )
 
 var (
@@ -102,13 +104,26 @@ func (c *surgeCache) at(m *model, t0 int64, d calendar.Date) (surge, bool) {
 }
 
 func (s *ticketState) generate(mi int64) {
-	m := s.m
+	drawTickets(s.m, &s.surges, mi, func(t ticketRec) {
+		seq := s.tab.add(t)
+		for _, at := range [...]int64{t.rec, t.asg, t.clo, t.cb} {
+			if at != 0 {
+				s.lane.pend.push(key{at, seq})
+			}
+		}
+	})
+}
+
+// drawTickets makes the tickets received in minute mi, in order, and hands
+// each to emit. It reads only the model (and the surge cache), so Tickets
+// can replay any minute without the demo's tables.
+func drawTickets(m *model, surges *surgeCache, mi int64, emit func(ticketRec)) {
 	t0 := mi * minute
 	d, hr := m.localClock(t0)
 	r := newRng(m.seed, streamTicket, uint64(mi))
 	lambda := ticketsPerWorkday * m.dayFactor(d, streamTicket, hotlineRestFactor) * hotlineHours[hr] / sum24(&hotlineHours) / 60
 	n := r.poisson(lambda)
-	sg, surging := s.surges.at(m, t0, d)
+	sg, surging := surges.at(m, t0, d)
 	extra := 0
 	if surging {
 		extra = r.poisson(float64(sg.tickets) / float64((sg.end-sg.start)/minute))
@@ -127,18 +142,11 @@ func (s *ticketState) generate(mi int64) {
 	}
 	slices.SortStableFunc(arr, func(a, b arrival) int { return int(a.at - b.at) })
 	for i, a := range arr {
-		t := s.newTicket(&r, a.at, uint16(i), sg, a.surge)
-		seq := s.tab.add(t)
-		for _, at := range [...]int64{t.rec, t.asg, t.clo, t.cb} {
-			if at != 0 {
-				s.lane.pend.push(key{at, seq})
-			}
-		}
+		emit(newTicket(m, &r, a.at, uint16(i), sg, a.surge))
 	}
 }
 
-func (s *ticketState) newTicket(r *rng, t int64, n uint16, sg surge, surging bool) ticketRec {
-	m := s.m
+func newTicket(m *model, r *rng, t int64, n uint16, sg surge, surging bool) ticketRec {
 	tk := ticketRec{rec: t, n: n, deadline: -1}
 	if surging {
 		tk.region = m.inCounty(r, sg.county)
@@ -214,6 +222,45 @@ func (s *ticketState) newTicket(r *rng, t int64, n uint16, sg surge, surging boo
 		}
 	}
 	return tk
+}
+
+// Tickets returns the 12345 tickets received in [from, to), in order of
+// receipt, as they are at intake: received, not yet assigned, closed or
+// called back (a ticket's later versions keep its id, region and
+// category). They are the tickets the demo serves, made from the seed
+// alone whatever window the demo keeps, so that a benchmark can replay
+// weeks of a hotline, and its surges (Surges), without the pull API.
+// Tickets served deliberately unreadable (Config.BadRate) are left out,
+// as a collector's parser rejects them.
+func (d *Demo) Tickets(from, to time.Time) []record.Ticket {
+	m := d.m
+	var out []record.Ticket
+	var surges surgeCache
+	lo, hi := from.Unix(), to.Unix()
+	for mi := floorDiv(lo, minute); mi*minute < hi; mi++ {
+		drawTickets(m, &surges, mi, func(t ticketRec) {
+			if t.rec < lo || t.rec >= hi || t.flags&tflagBad != 0 {
+				return
+			}
+			out = append(out, record.Ticket{
+				ID:     string(m.appendID(nil, 'T', t.rec/minute, t.n)),
+				Region: m.regions[t.region].code, Unit: m.units[t.unit].code, Category: categories[t.category],
+				Received: t.rec * 1e9, Assigned: record.Never, Closed: record.Never, DeadlineDays: int32(t.deadline),
+				Kind: record.TicketKind(t.kind + 1), Channel: record.TicketChannel(t.channel + 1),
+				Direct: t.flags&tflagDirect != 0,
+			})
+		})
+	}
+	return out
+}
+
+// floorDiv divides rounding toward minus infinity, for instants before 1970.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
 }
 
 type ticketSeries struct{ *ticketState }
