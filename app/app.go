@@ -47,6 +47,7 @@ import (
 	"github.com/yiping-ioc/yiping/server"
 	"github.com/yiping-ioc/yiping/store"
 	"github.com/yiping-ioc/yiping/store/backend"
+	"github.com/yiping-ioc/yiping/trend"
 	"github.com/yiping-ioc/yiping/wall"
 )
 
@@ -123,6 +124,8 @@ type App struct {
 	reportAPI  *reportapi.API
 	mobile     *mobile.Mobile
 	judgeNow   chan struct{}
+	counts     *trend.Counts
+	surgePub   *live.SurgePublisher
 	intake     fiberHandler // nil when no push source is configured
 	server     *server.Server
 	fiber      *fiber.App // the pages and the API, behind the bridge
@@ -197,10 +200,12 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	a.presenter = live.NewPresenter(a.targets, region.Default(), a.loc)
 	a.feed = live.NewFeed(live.FeedConfig{Engine: a.eng, Publisher: a.hub, Presenter: a.presenter, Changed: a.pokeJudge, Logger: a.component("feed")})
 	tick := live.NewTicker(a.hub, region.Default(), a.loc, 0)
+	a.counts = trend.NewCounts(trend.CountsConfig{Calendar: cal})
+	a.surgePub = live.NewSurgePublisher(live.SurgePublisherConfig{Detector: a.counts, Publisher: a.hub, Presenter: a.presenter, Logger: a.component("surges")})
 	// The collectors file into the engine through the tee: hotline
 	// tickets also go to the screens' live ticker, and every batch pokes
 	// the feed, so a pushed record reaches the screens at once.
-	sink := live.Tee{Sink: a.eng, Ticker: tick, Filed: a.feed.Notify, Logger: a.component("ticker")}
+	sink := live.Tee{Sink: a.eng, Ticker: tick, Tickets: a.counts.Add, Filed: a.feed.Notify, Logger: a.component("ticker")}
 
 	if err := a.openJournal(ctx, sink); err != nil {
 		return nil, err
@@ -422,6 +427,7 @@ func (a *App) Run(ctx context.Context, l net.Listener) error {
 	run(a.feed.Run)
 	run(a.pulse.Run)
 	run(a.judge)
+	run(a.surgePub.Run)
 	rec := history.New(history.Config{Interval: a.opts.HistoryEvery, Logger: a.component("history")}, a.eng, a.writer)
 	run(rec.Run)
 	// The days before the store began (a fresh install, the demo), filled

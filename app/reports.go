@@ -18,6 +18,7 @@ import (
 	"github.com/yiping-ioc/yiping/report"
 	"github.com/yiping-ioc/yiping/reportapi"
 	"github.com/yiping-ioc/yiping/store"
+	"github.com/yiping-ioc/yiping/trend"
 	"github.com/yiping-ioc/yiping/widget"
 )
 
@@ -217,6 +218,17 @@ func (s dispatchSender) Send(ctx context.Context, n report.Notification) error {
 	}, n.Receivers...)
 }
 
-// surges is the hotline surge detector the surge rules read; nil until
-// the detector is wired.
-func (a *App) surges() report.Surges { return nil }
+// surges is the hotline surge detector the surge rules read.
+func (a *App) surges() report.Surges { return trendSurges{a.counts} }
+
+// trendSurges gives the surge rules what the detector sees now, with the
+// default detector settings (NB-CUSUM; docs/SPECIAL-REPORTS.md).
+type trendSurges struct{ c *trend.Counts }
+
+func (t trendSurges) Surges(now time.Time) []report.SurgeFinding {
+	var out []report.SurgeFinding
+	for _, s := range t.c.Surges(now, trend.Config{}) {
+		out = append(out, report.SurgeFinding{Category: s.Category, Region: s.Region, Count: int64(s.Count), Expected: s.Expected, Score: s.Score, Since: s.Since})
+	}
+	return out
+}

@@ -196,6 +196,9 @@ func (t *Ticker) listLocked(reg string) []Line {
 type Tee struct {
 	Sink   record.Sink
 	Ticker *Ticker
+	// Tickets, when set, also gets every ticket batch before it is filed
+	// (the surge counts); it copies what it keeps.
+	Tickets func([]record.Ticket)
 	// Filed, when set, is called after every batch is filed (the feed's
 	// Notify), so a pushed record reaches the screens at once.
 	Filed  func()
@@ -223,6 +226,9 @@ func (t Tee) UpsertItems(is []record.Item) { t.Sink.UpsertItems(is); t.filed() }
 // UpsertTickets shows the tickets on the ticker, then files them. The
 // ticker copies what it needs first: the sink owns the slice afterwards.
 func (t Tee) UpsertTickets(ts []record.Ticket) {
+	if t.Tickets != nil {
+		t.Tickets(ts)
+	}
 	if t.Ticker != nil {
 		if err := t.Ticker.Add(ts); err != nil && t.Logger != nil {
 			t.Logger.Error("ticker", "err", err)
