@@ -17,7 +17,9 @@ type Engine interface {
 	Now() int64
 }
 
-// Publisher is where payloads go; *hub.Hub implements it.
+// Publisher is where payloads go; *hub.Hub implements it. Publish must not
+// keep data after it returns (the hub copies it): the feed reuses its
+// buffer.
 type Publisher interface {
 	Publish(topic string, data json.RawMessage) error
 }
@@ -60,6 +62,7 @@ type Feed struct {
 	last  map[valueKey]counts
 	score map[valueKey]Score // indicator field unused: region and period
 	buf   []engine.Result    // reused every cycle
+	enc   []byte             // reused: the hub copies what it is given
 	// poke asks Run for a cycle now (Notify): new records reach the
 	// screens without waiting for the next tick.
 	poke chan struct{}
@@ -112,7 +115,8 @@ func (f *Feed) period(p engine.Period, rs []engine.Result, at Stamp) (int, error
 		if old, ok := f.last[k]; ok && old == c {
 			continue
 		}
-		if err := f.publish(IndicatorTopic(r.Indicator, r.Region, ps), f.cfg.Presenter.Value(r, ps, at)); err != nil {
+		f.enc = f.cfg.Presenter.Value(r, ps, at).AppendJSON(f.enc[:0])
+		if err := f.cfg.Publisher.Publish(IndicatorTopic(r.Indicator, r.Region, ps), f.enc); err != nil {
 			return n, err
 		}
 		f.last[k] = c
@@ -165,7 +169,8 @@ func (f *Feed) period(p engine.Period, rs []engine.Result, at Stamp) (int, error
 			}
 			payload = f.cfg.Presenter.Rank(k.indicator, k.parent, ps, by[k.indicator], at)
 		}
-		if err := f.publish(RankingTopic(k.indicator, k.parent, ps), payload); err != nil {
+		f.enc = payload.AppendJSON(f.enc[:0])
+		if err := f.cfg.Publisher.Publish(RankingTopic(k.indicator, k.parent, ps), f.enc); err != nil {
 			return n, err
 		}
 		n++

@@ -19,7 +19,7 @@ func (r recorder) Publish(topic string, data json.RawMessage) error {
 	if _, ok := Parse(topic); !ok {
 		panic("publish to a topic Parse does not know: " + topic)
 	}
-	r[topic] = data
+	r[topic] = append(json.RawMessage(nil), data...) // a publisher copies
 	return nil
 }
 

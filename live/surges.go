@@ -102,7 +102,7 @@ func (s *SurgePublisher) board(reg string, surges []trend.Surge, now time.Time) 
 		b.Rows = append(b.Rows, SurgeRow{
 			Category: sg.Category, Region: sg.Region, RegionName: name, Window: string(sg.Window),
 			Count: sg.Count, Expected: exp, Score: math.Round(sg.Score*100) / 100,
-			Since: sg.Since.In(p.Location()).Format(time.RFC3339),
+			Since:  sg.Since.In(p.Location()).Format(time.RFC3339),
 			Text:   fmt.Sprintf("%s %s %d 件（基线 %.1f）", name, sg.Category, sg.Count, exp),
 			TextEN: fmt.Sprintf("%s %s %d tickets (baseline %.1f)", name, sg.Category, sg.Count, exp),
 		})

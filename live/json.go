@@ -1,0 +1,106 @@
+package live
+
+import (
+	"encoding/json"
+	"strconv"
+	"unicode/utf8"
+)
+
+// The payloads that go out every cycle are encoded by hand: a demo pull
+// publishes tens of thousands of values and rankings in one cycle, and
+// encoding/json's reflection was 40% of the feed's time. The shapes are
+// the structs' JSON tags; TestPayloadJSON checks both ways agree.
+
+// AppendJSON appends v as JSON to dst.
+func (v Value) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"indicator":`...)
+	dst = appendString(dst, v.Indicator)
+	dst = append(dst, `,"region":`...)
+	dst = appendString(dst, v.Region)
+	dst = append(dst, `,"period":`...)
+	dst = appendString(dst, v.Period)
+	dst = append(dst, `,"numerator":`...)
+	dst = strconv.AppendInt(dst, v.Numerator, 10)
+	dst = append(dst, `,"denominator":`...)
+	if v.Denominator == nil {
+		dst = append(dst, "null"...)
+	} else {
+		dst = strconv.AppendInt(dst, *v.Denominator, 10)
+	}
+	dst = append(dst, `,"value":`...)
+	dst = appendFloat(dst, v.Value)
+	dst = append(dst, `,"display":`...)
+	dst = appendFloat(dst, v.Display)
+	dst = append(dst, `,"text":`...)
+	dst = appendString(dst, v.Text)
+	dst = append(dst, `,"status":`...)
+	dst = appendString(dst, v.Status)
+	dst = append(dst, `,"as_of":`...)
+	dst = appendString(dst, v.AsOf)
+	dst = append(dst, `,"date":`...)
+	dst = appendString(dst, v.Date)
+	return append(dst, '}')
+}
+
+// MarshalJSON encodes v as AppendJSON does.
+func (v Value) MarshalJSON() ([]byte, error) { return v.AppendJSON(make([]byte, 0, 256)), nil }
+
+// AppendJSON appends r as JSON to dst.
+func (r Ranking) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"indicator":`...)
+	dst = appendString(dst, r.Indicator)
+	dst = append(dst, `,"region":`...)
+	dst = appendString(dst, r.Region)
+	dst = append(dst, `,"period":`...)
+	dst = appendString(dst, r.Period)
+	dst = append(dst, `,"rows":[`...)
+	for i, row := range r.Rows {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"region":`...)
+		dst = appendString(dst, row.Region)
+		dst = append(dst, `,"name":`...)
+		dst = appendString(dst, row.Name)
+		dst = append(dst, `,"rank":`...)
+		dst = strconv.AppendInt(dst, int64(row.Rank), 10)
+		dst = append(dst, `,"value":`...)
+		dst = appendFloat(dst, row.Value)
+		dst = append(dst, `,"display":`...)
+		dst = appendFloat(dst, row.Display)
+		dst = append(dst, `,"text":`...)
+		dst = appendString(dst, row.Text)
+		dst = append(dst, `,"status":`...)
+		dst = appendString(dst, row.Status)
+		dst = append(dst, `,"bar":`...)
+		dst = strconv.AppendFloat(dst, row.Bar, 'g', -1, 64)
+		dst = append(dst, '}')
+	}
+	dst = append(dst, `],"as_of":`...)
+	dst = appendString(dst, r.AsOf)
+	return append(dst, '}')
+}
+
+// MarshalJSON encodes r as AppendJSON does.
+func (r Ranking) MarshalJSON() ([]byte, error) { return r.AppendJSON(make([]byte, 0, 1024)), nil }
+
+func appendFloat(dst []byte, f *float64) []byte {
+	if f == nil {
+		return append(dst, "null"...)
+	}
+	return strconv.AppendFloat(dst, *f, 'g', -1, 64)
+}
+
+// appendString quotes s for JSON as encoding/json does (HTML-safe): the
+// ids, codes and texts here are mostly plain, and take the fast path.
+func appendString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf {
+			b, _ := json.Marshal(s)
+			return append(dst, b...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
