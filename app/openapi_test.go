@@ -84,6 +84,7 @@ func openapiSecurity(rt route) []string {
 // openapiOperation is what the test reads of an operation.
 type openapiOperation struct {
 	Access     string                      `json:"x-yiping-access"`
+	Roles      []string                    `json:"x-yiping-roles"`
 	Security   *[]map[string][]string      `json:"security"`
 	Parameters []struct{ Name, In string } `json:"parameters"`
 	Responses  map[string]json.RawMessage  `json:"responses"`
@@ -192,6 +193,13 @@ func TestOpenAPIMatchesRouteTable(t *testing.T) {
 		where := rt.method + " " + path
 		if op.Access != openapiAccess[rt.access] {
 			t.Errorf("%s: x-yiping-access %q, want %q", where, op.Access, openapiAccess[rt.access])
+		}
+		var roles []string
+		for _, r := range rt.roles {
+			roles = append(roles, string(r))
+		}
+		if !slices.Equal(op.Roles, roles) {
+			t.Errorf("%s: x-yiping-roles %v, want the route's roles %v", where, op.Roles, roles)
 		}
 		if op.Security == nil {
 			t.Errorf("%s: no security (a public route documents security: [])", where)
