@@ -309,6 +309,40 @@ func TestWebsocketIsAuthenticatedAndScoped(t *testing.T) {
 	}
 }
 
+// TestSurgeTopicsFollowTheScope: a surge board (and a report board) of a
+// region is for those whose scope covers it, a screen token as a user:
+// the wall's surge widget of a city's kiosk follows its city and below,
+// never the province or another city.
+func TestSurgeTopicsFollowTheScope(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		name     string
+		who      caller
+		ok, deny []string
+	}{
+		{"county user", f.signIn(t, "county"), []string{live.SurgeTopic("620802"), live.ReportTopic("620802")},
+			[]string{live.SurgeTopic("620800"), live.SurgeTopic("620000"), live.SurgeTopic("620803"), live.ReportTopic("620000")}},
+		{"city kiosk", f.screenToken("hall-620100"), []string{live.SurgeTopic("620100"), live.SurgeTopic("620102"), live.ReportTopic("620100")},
+			[]string{live.SurgeTopic("620000"), live.SurgeTopic("620800"), live.SurgeTopic("620802"), live.ReportTopic("620000")}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ws, _, err := dialWS(t, f, tc.who)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.Close()
+			if fr := subscribe(t, ws, tc.ok...); fr.Op != "subscribed" {
+				t.Errorf("%v: %+v", tc.ok, fr)
+			}
+			for _, topic := range tc.deny {
+				if fr := subscribe(t, ws, topic); fr.Op != "error" || !strings.Contains(fr.Error, "forbidden") {
+					t.Errorf("%s: %+v, want a forbidden error", topic, fr)
+				}
+			}
+		})
+	}
+}
+
 func TestRevokedTokenClosesItsWebsocket(t *testing.T) {
 	f := newFixture(t)
 	kiosk := f.screenToken("hall-620100")

@@ -372,7 +372,7 @@ func portOf(addr string) string {
 func (a *App) buildPages() error {
 	var err error
 	a.wall, err = wall.New(wall.Config{
-		Screens: a.screens, Live: a.eng, History: a.hist, Presenter: a.presenter, Reports: a.reportBoard,
+		Screens: a.screens, Live: a.eng, History: a.hist, Presenter: a.presenter, Reports: a.reportBoard, Surges: a.surgePub.Board,
 		Sources: func() []string {
 			var names []string
 			for _, s := range a.runner.Sources() {

@@ -133,6 +133,10 @@ func checkSet(t *testing.T, set *Set) {
 				if sp.Rows < 1 || sp.Rows > 50 {
 					t.Fatalf("%s widgets[%d]: reports %+v", s.ID, i, sp)
 				}
+			case *widget.Surge:
+				if sp.Rows < 1 || sp.Rows > live.SurgeRows {
+					t.Fatalf("%s widgets[%d]: surge %+v", s.ID, i, sp)
+				}
 			case *widget.Health:
 			default:
 				t.Fatalf("%s widgets[%d]: type %q (%T)", s.ID, i, w.Type, w.Spec)

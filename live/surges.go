@@ -29,8 +29,10 @@ type SurgeRow struct {
 	Region     string  `json:"region"`
 	RegionName string  `json:"region_name"`
 	Window     string  `json:"window"` // day (today so far) or hour (the last 60 minutes)
+	Method     string  `json:"method"` // the detector that alarmed: ears_c1, ears_c2, ears_c3 or nb_cusum
 	Count      int     `json:"count"`
 	Expected   float64 `json:"expected"` // the baseline, one decimal
+	Excess     float64 `json:"excess"`   // Count − Expected, one decimal
 	Score      float64 `json:"score"`
 	Since      string  `json:"since"` // RFC 3339 in the business time zone
 	// Text says it: "供水 42 件（基线 9.5）".
@@ -100,8 +102,8 @@ func (s *SurgePublisher) board(reg string, surges []trend.Surge, now time.Time) 
 		exp := math.Round(sg.Expected*10) / 10
 		name := p.name(sg.Region)
 		b.Rows = append(b.Rows, SurgeRow{
-			Category: sg.Category, Region: sg.Region, RegionName: name, Window: string(sg.Window),
-			Count: sg.Count, Expected: exp, Score: math.Round(sg.Score*100) / 100,
+			Category: sg.Category, Region: sg.Region, RegionName: name, Window: string(sg.Window), Method: string(sg.Method),
+			Count: sg.Count, Expected: exp, Excess: math.Round((float64(sg.Count)-exp)*10) / 10, Score: math.Round(sg.Score*100) / 100,
 			Since:  sg.Since.In(p.Location()).Format(time.RFC3339),
 			Text:   fmt.Sprintf("%s %s %d 件（基线 %.1f）", name, sg.Category, sg.Count, exp),
 			TextEN: fmt.Sprintf("%s %s %d tickets (baseline %.1f)", name, sg.Category, sg.Count, exp),

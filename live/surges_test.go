@@ -16,7 +16,7 @@ func TestSurgePublisher(t *testing.T) {
 	loc := shanghai(t)
 	now := time.Date(2026, 12, 3, 10, 0, 0, 0, loc)
 	det := &fakeSurges{s: []trend.Surge{
-		{Category: "供水", Region: "620802", Window: trend.Day, Count: 42, Expected: 9.46, Score: 30, Since: now.Add(-time.Hour)},
+		{Category: "供水", Region: "620802", Window: trend.Day, Method: trend.NBCUSUM, Count: 42, Expected: 9.46, Score: 30, Since: now.Add(-time.Hour)},
 		{Category: "供暖", Region: "620102", Window: trend.Hour, Count: 12, Expected: 2, Score: 14, Since: now},
 	}}
 	pub := recorder{}
@@ -26,7 +26,8 @@ func TestSurgePublisher(t *testing.T) {
 	}
 	var b SurgeBoard
 	json.Unmarshal(pub[SurgeTopic("620000")], &b)
-	if len(b.Rows) != 2 || b.Rows[0].Category != "供水" || b.Rows[0].Text != "崆峒区 供水 42 件（基线 9.5）" || b.Rows[1].Region != "620102" {
+	if len(b.Rows) != 2 || b.Rows[0].Category != "供水" || b.Rows[0].Text != "崆峒区 供水 42 件（基线 9.5）" ||
+		b.Rows[0].Method != "nb_cusum" || b.Rows[0].Expected != 9.5 || b.Rows[0].Excess != 32.5 || b.Rows[1].Region != "620102" {
 		t.Errorf("province board = %+v", b)
 	}
 	json.Unmarshal(pub[SurgeTopic("620800")], &b)

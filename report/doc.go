@@ -18,7 +18,7 @@
 // comment) mute notifications and hide reports from the lists; quiet
 // hours (named ranges in the business time zone, working-day aware) hold
 // notifications until they end, unless the report resolved meanwhile,
-// while screens still show the report. docs/special-reports-rules.md
+// while screens still show the report. docs/SPECIAL-REPORTS.md
 // describes the rules file and the lifecycle for administrators.
 //
 // # Edges

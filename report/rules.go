@@ -124,7 +124,7 @@ type Step struct {
 }
 
 // Rule is one rule of a rules file, defaults applied. See
-// docs/special-reports-rules.md and sample.yaml for every key.
+// docs/SPECIAL-REPORTS.md and sample.yaml for every key.
 type Rule struct {
 	Name     string
 	Title    Text

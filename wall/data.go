@@ -148,9 +148,22 @@ func (d *pageData) Reports(reg string) widget.ReportBoard {
 	if d.w.cfg.Reports != nil {
 		return d.w.cfg.Reports(reg)
 	}
+	return widget.ReportBoard{Region: reg, RegionName: d.regionName(reg), Reports: []widget.ReportItem{}}
+}
+
+// Surges implements widget.Data.
+func (d *pageData) Surges(reg string) live.SurgeBoard {
+	if d.w.cfg.Surges != nil {
+		return d.w.cfg.Surges(reg)
+	}
+	return live.SurgeBoard{Region: reg, RegionName: d.regionName(reg), Rows: []live.SurgeRow{}}
+}
+
+// regionName names a region, its code when the table has no such region.
+func (d *pageData) regionName(reg string) string {
 	name, ok := d.w.cfg.Presenter.Regions().Name(region.Code(reg))
 	if !ok {
-		name = reg
+		return reg
 	}
-	return widget.ReportBoard{Region: reg, RegionName: name, Reports: []widget.ReportItem{}}
+	return name
 }

@@ -91,6 +91,11 @@ type Config struct {
 	// now (the app adapts report.Manager.Board). Nil: an empty board,
 	// until the hub brings one.
 	Reports func(region string) widget.ReportBoard
+	// Surges gives the first paint of surge widgets: the hotline
+	// categories surging in a region and below, as its surge topic would
+	// carry them now (live.SurgePublisher.Board). Nil: an empty board,
+	// until the hub brings one.
+	Surges func(region string) live.SurgeBoard
 	// WebSocket is the path of the hub, default "/ws".
 	WebSocket string
 	// Silence is how long a screen may hear nothing on its websocket

@@ -97,6 +97,14 @@ func TestParse(t *testing.T) {
 		{"reports too many rows", "type: reports\nrows: 51\n", nil, "w.yaml:2: widgets[0].rows: 51 is out of range; want 1 to 50"},
 		{"reports of an indicator", "type: reports\nindicator: answer_rate\n", nil,
 			"w.yaml:2: widgets[0].indicator: not used by a reports widget (it takes type, title, at, rows, region)"},
+
+		// surge
+		{"surge defaults", "type: surge\n", &Surge{Rows: 4}, ""},
+		{"surge rows", "type: surge\nrows: 8\nregion: \"620800\"\n", &Surge{Rows: 8}, ""},
+		{"surge too many rows", "type: surge\nrows: 9\n", nil, "w.yaml:2: widgets[0].rows: 9 is out of range; want 1 to 8"},
+		{"surge rows not a number", "type: surge\nrows: many\n", nil, "w.yaml:2: widgets[0].rows: want an integer from 1 to 8"},
+		{"surge of a period", "type: surge\nperiod: day\n", nil,
+			"w.yaml:2: widgets[0].period: not used by a surge widget (it takes type, title, at, rows, region)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spec, err := parse(t, tc.yaml)

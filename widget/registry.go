@@ -24,6 +24,7 @@ func Kinds() []Kind {
 		{Name: "health", New: func() Spec { return new(Health) }, Script: healthJS},
 		{Name: "trend", New: func() Spec { return new(Trend) }, Script: trendJS},
 		{Name: "reports", New: func() Spec { return new(Reports) }, Script: reportsJS},
+		{Name: "surge", New: func() Spec { return new(Surge) }, Script: surgeJS},
 	}
 }
 

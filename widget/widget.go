@@ -73,6 +73,10 @@ type Data interface {
 	// report topic (live.ReportTopic) would carry it now; a wall without
 	// reports gives an empty board.
 	Reports(region string) ReportBoard
+	// Surges is the board of the hotline categories surging in a region
+	// and below, as its surge topic (live.SurgeTopic) would carry it now;
+	// a wall without trend sensing gives an empty board.
+	Surges(region string) live.SurgeBoard
 }
 
 // Series is an indicator's daily history, oldest first: one date per day

@@ -83,6 +83,19 @@ func (fakeData) Reports(reg string) ReportBoard {
 	}}
 }
 
+// Surges is a board of three surges, the first a category named with
+// markup.
+func (fakeData) Surges(reg string) live.SurgeBoard {
+	return live.SurgeBoard{Region: reg, RegionName: "甘肃省", AsOf: "2026-06-01T10:05:00+08:00", Rows: []live.SurgeRow{
+		{Category: `</script><img src=x onerror=alert(1)>`, Region: "620802", RegionName: "崆峒区", Window: "day", Method: "nb_cusum",
+			Count: 42, Expected: 9.5, Excess: 32.5, Score: 30, Since: "2026-06-01T09:10:00+08:00"},
+		{Category: "供暖", Region: "620102", RegionName: "城关区", Window: "hour", Method: "ears_c3",
+			Count: 12, Expected: 2, Excess: 10, Score: 14, Since: "2026-06-01T10:00:00+08:00"},
+		{Category: "噪音", Region: "620100", RegionName: "兰州市", Window: "day", Method: "ears_c1",
+			Count: 9, Expected: 3.1, Excess: 5.9, Score: 4, Since: "2026-06-01T08:00:00+08:00"},
+	}}
+}
+
 // TestRender draws one widget of every type: the first paint comes from
 // the payloads (the value elements carry the server's text and status),
 // and the config a script reads is JSON.
@@ -98,6 +111,7 @@ func TestRender(t *testing.T) {
 		"health":  &Health{},
 		"trend":   &Trend{Indicator: "on_time_rate", Days: 3},
 		"reports": &Reports{Rows: 2},
+		"surge":   &Surge{Rows: 2},
 	}
 	for _, k := range Kinds() {
 		spec, ok := specs[k.Name]
@@ -151,6 +165,30 @@ func TestRender(t *testing.T) {
 				}
 				if strings.Contains(string(v.HTML), `data-id="c3"`) || !strings.Contains(string(b), `"topic":"report:620000"`) || v.Title != "特别呈报" {
 					t.Errorf("reports %q, config %.300s", v.Title, b)
+				}
+			case "surge":
+				// Two rows of three, in the board's order; the hostile
+				// category stays text in the element and in its attribute
+				// (html/template writes the excess's + as &#43;).
+				for _, want := range []string{
+					`<div class="surge" data-count="3">`,
+					`<span class="sg-total">异常 3 项</span><span class="sg-more">另有 1 项</span>`,
+					`<li class="sg win-day" data-category="&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;" data-region="620802" data-window="day" data-method="nb_cusum">` +
+						`<div class="sg-line"><span class="sg-cat">&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;</span><span class="sg-region">崆峒区</span><span class="sg-win">今日</span>` +
+						`<span class="sg-count">42 件</span><span class="sg-base">基线 9.5</span><span class="sg-excess">&#43;32.5</span></div>` +
+						`<div class="sg-meta"><span class="sg-method">负二项 CUSUM</span><span class="sg-since">09:10 起</span></div></li>`,
+					`<li class="sg win-hour" data-category="供暖" data-region="620102" data-window="hour" data-method="ears_c3">`,
+					`<span class="sg-win">近1小时</span><span class="sg-count">12 件</span><span class="sg-base">基线 2</span><span class="sg-excess">&#43;10</span>`,
+				} {
+					if !strings.Contains(string(v.HTML), want) {
+						t.Errorf("no %s in %s", want, v.HTML)
+					}
+				}
+				if strings.Contains(string(v.HTML), "<img") || strings.Contains(string(v.HTML), "</script>") || strings.Contains(string(v.HTML), "噪音") {
+					t.Errorf("markup or a third row in %s", v.HTML)
+				}
+				if !strings.Contains(string(b), `"topic":"surge:620000"`) || !strings.Contains(string(b), `"rows":2`) || v.Title != "趋势感知" {
+					t.Errorf("surge %q, config %.300s", v.Title, b)
 				}
 			}
 		})

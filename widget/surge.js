@@ -1,0 +1,63 @@
+// surge: the hotline categories surging in the region and below, from the
+// surge topic (a live.SurgeBoard: strongest first, as the server orders
+// them, counts and baselines already rounded). Window and method are
+// classes and data-* attributes for the style to colour; the words come
+// from the config. Drawn as surge.go's template draws it.
+Wall.kind("surge", function (w, wall) {
+  "use strict";
+  var cfg = w.cfg, T = cfg.t, root = wall.section(w.id).querySelector(".surge");
+  var list = root.querySelector(".sg-list"), more = root.querySelector(".sg-more");
+
+  function word(prefix, code) { return Object.prototype.hasOwnProperty.call(T, prefix + code) ? T[prefix + code] : code; }
+  function fill(key, value) { return T[key].replace(/%[ds]/, String(value)); }
+  function clock(s) { s = s || ""; return s.length < 16 || s.indexOf("T") < 0 ? s : s.slice(11, 16); }
+  function signed(x) { return x < 0 ? String(x) : "+" + String(x); }
+
+  function span(parent, cls, value) {
+    var s = document.createElement("span");
+    s.className = cls;
+    s.textContent = value;
+    parent.appendChild(s);
+  }
+
+  function render(board) {
+    var rows = (board && board.rows) || [];
+    root.dataset.count = String(rows.length);
+    root.querySelector(".sg-total").textContent = fill("total", rows.length);
+    list.textContent = "";
+    if (!rows.length) {
+      var none = document.createElement("li");
+      none.className = "sg-none";
+      none.textContent = T.none;
+      list.appendChild(none);
+    }
+    rows.slice(0, cfg.rows).forEach(function (r) {
+      var li = document.createElement("li");
+      li.className = "sg win-" + r.window;
+      li.dataset.category = r.category;
+      li.dataset.region = r.region;
+      li.dataset.window = r.window;
+      li.dataset.method = r.method;
+      var line = document.createElement("div");
+      line.className = "sg-line";
+      span(line, "sg-cat", r.category);
+      span(line, "sg-region", r.region_name || r.region);
+      span(line, "sg-win", word("win.", r.window));
+      span(line, "sg-count", fill("count", r.count));
+      span(line, "sg-base", fill("baseline", r.expected));
+      span(line, "sg-excess", signed(r.excess));
+      li.appendChild(line);
+      var meta = document.createElement("div");
+      meta.className = "sg-meta";
+      span(meta, "sg-method", word("m.", r.method));
+      span(meta, "sg-since", fill("since", clock(r.since)));
+      li.appendChild(meta);
+      list.appendChild(li);
+    });
+    var extra = rows.length - cfg.rows;
+    more.hidden = extra <= 0;
+    more.textContent = extra > 0 ? fill("more", extra) : "";
+  }
+
+  wall.on(cfg.topic, function (board) { wall.later(w.id, function () { render(board); }); });
+});
