@@ -88,7 +88,12 @@ type Options struct {
 	// Getenv reads the environment (the push intake's token); nil means
 	// os.Getenv.
 	Getenv func(string) string
-	Logger *slog.Logger
+	// ReportClock is the clock the special reports are judged by (a
+	// rule's "for", silent sources, escalation, repeats, quiet hours,
+	// acknowledgements and silences); nil means time.Now. Tests move it
+	// to pass an escalation's half hour in a second.
+	ReportClock func() time.Time
+	Logger      *slog.Logger
 }
 
 // App is the serving product, built and ready to run.
@@ -152,6 +157,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	}
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
+	}
+	if opts.ReportClock == nil {
+		opts.ReportClock = time.Now
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()

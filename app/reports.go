@@ -89,7 +89,7 @@ func (a *App) buildReports(ctx context.Context) error {
 	a.reports, err = report.New(ctx, report.Config{
 		Rules: rules, Store: a.accessStore, Calendar: a.cal, Regions: region.Default(), Targets: a.targets,
 		Past: historyPast{a.hist}, Sender: dispatchSender{a.dispatch}, Publisher: a.hub, Root: reportRoot,
-		Logger: a.component("report"),
+		Now: a.opts.ReportClock, Logger: a.component("report"),
 	})
 	if err != nil {
 		return err
@@ -108,7 +108,7 @@ func (a *App) judge(ctx context.Context) {
 	defer t.Stop()
 	in := report.Inputs{Values: engineValues{a.eng}, Sources: a.runner, Detector: a.surges()}
 	for {
-		if err := a.reports.Evaluate(ctx, time.Now(), in); err != nil && ctx.Err() == nil {
+		if err := a.reports.Evaluate(ctx, a.opts.ReportClock(), in); err != nil && ctx.Err() == nil {
 			a.log.Error("special reports", "err", err)
 		}
 		select {

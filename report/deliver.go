@@ -235,7 +235,9 @@ func (m *Manager) flush(ctx context.Context, now time.Time) error {
 		// someone else rather than waiting for ever.
 		m.told(w, now, false, &b)
 	}
-	err := m.commit(ctx, &b)
+	// Recorded even when ctx ended during the sends (a graceful stop):
+	// otherwise the next start would send them again.
+	err := m.commit(context.WithoutCancel(ctx), &b)
 	m.mu.Unlock()
 	m.publish(now)
 	return err
