@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -88,7 +89,7 @@ func (a *App) buildReports(ctx context.Context) error {
 	}
 	a.reports, err = report.New(ctx, report.Config{
 		Rules: rules, Store: a.accessStore, Calendar: a.cal, Regions: region.Default(), Targets: a.targets,
-		Past: historyPast{a.hist}, Sender: dispatchSender{a.dispatch}, Publisher: a.hub, Root: reportRoot,
+		Past: historyPast{a.hist}, Sender: dispatchSender{d: a.dispatch, link: reportLink(a.opts.AllowedOrigins)}, Publisher: a.hub, Root: reportRoot,
 		Now: a.opts.ReportClock, Logger: a.component("report"),
 	})
 	if err != nil {
@@ -193,7 +194,13 @@ func (h historyPast) AsOf(ctx context.Context, ind, reg, period string, t time.T
 
 // dispatchSender hands a report's notification to the dispatcher, one
 // message to the receivers it names; the dispatcher queues and returns.
-type dispatchSender struct{ d *notify.Dispatcher }
+type dispatchSender struct {
+	d *notify.Dispatcher
+	// link is where a message's "查看详情" points: the phone page under
+	// the first allowed origin, so a phone can open it from DingTalk or
+	// WeCom; only the path when no origin is configured.
+	link string
+}
 
 func (s dispatchSender) Send(ctx context.Context, n report.Notification) error {
 	if len(n.Receivers) == 0 {
@@ -212,7 +219,7 @@ func (s dispatchSender) Send(ctx context.Context, n report.Notification) error {
 		fmt.Fprintf(&md, "\n- %s %s：%s", r.RegionName, r.Title, r.Text)
 	}
 	return s.d.Send(ctx, notify.Message{
-		ID: n.ID, Title: n.Title, Markdown: md.String(), Text: n.Text, URL: mobile.PagePath,
+		ID: n.ID, Title: n.Title, Markdown: md.String(), Text: n.Text, URL: s.link + "?region=" + url.QueryEscape(n.Region),
 		Severity: sev, RegionCode: n.Region, RegionName: n.RegionName, Time: n.At,
 		Labels: map[string]string{"rule": n.Rule, "kind": n.Kind, "level": n.Level},
 	}, n.Receivers...)
@@ -231,4 +238,14 @@ func (t trendSurges) Surges(now time.Time) []report.SurgeFinding {
 		out = append(out, report.SurgeFinding{Category: s.Category, Region: s.Region, Count: int64(s.Count), Expected: s.Expected, Score: s.Score, Since: s.Since})
 	}
 	return out
+}
+
+// reportLink is the phone page's address in notifications: absolute
+// under the first allowed origin (the address the hall's users reach
+// Yiping by), else the bare path.
+func reportLink(origins []string) string {
+	if len(origins) == 0 {
+		return mobile.PagePath
+	}
+	return strings.TrimSuffix(origins[0], "/") + mobile.PagePath
 }

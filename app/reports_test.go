@@ -689,6 +689,13 @@ func TestReportsEveryRuleType(t *testing.T) {
 	if dup := duplicates(hookIDs(hook)); len(dup) > 0 {
 		t.Errorf("the webhook received messages %v more than once", dup)
 	}
+	for _, r := range hook.Received() {
+		var p notify.WebhookPayload
+		json.Unmarshal(r.Body, &p)
+		if want := "/m?region=" + p.Region.Code; p.URL != want {
+			t.Errorf("message %s links %q, want the phone page of its region %q", p.ID, p.URL, want)
+		}
+	}
 	if n := len(e.deliveries(t, admin, "receiver=ding&limit=1000")); n < 13 {
 		t.Errorf("delivery log of ding: %d entries, want at least 13 (7 firing, 6 resolved)", n)
 	}
@@ -932,5 +939,20 @@ func TestReportsEscalationAndRestart(t *testing.T) {
 	}
 	if d := e.detail(t, duty, jc.ID); d.Report.Escalation != 0 || d.Report.State != report.StateResolved {
 		t.Errorf("泾川's report: %+v; want resolved, never escalated", d.Report)
+	}
+}
+
+func TestReportLinkIsAbsoluteUnderTheAllowedOrigin(t *testing.T) {
+	for _, c := range []struct {
+		origins []string
+		want    string
+	}{
+		{nil, "/m"},
+		{[]string{"https://ioc.example.gov.cn"}, "https://ioc.example.gov.cn/m"},
+		{[]string{"https://ioc.example.gov.cn/", "https://b.example"}, "https://ioc.example.gov.cn/m"},
+	} {
+		if got := reportLink(c.origins); got != c.want {
+			t.Errorf("reportLink(%q) = %q, want %q", c.origins, got, c.want)
+		}
 	}
 }
