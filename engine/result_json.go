@@ -1,9 +1,9 @@
 package engine
 
 import (
-	"encoding/json"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/yiping-ioc/yiping/internal/jsonw"
 )
 
 // The JSON shape of a Result, the one every answer that lists values uses
@@ -19,11 +19,11 @@ import (
 // through encoding/json, because compute prints millions of them.
 func (r Result) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"indicator": `...)
-	dst = appendString(dst, r.Indicator)
+	dst = jsonw.AppendString(dst, r.Indicator)
 	dst = append(dst, `, "region": `...)
-	dst = appendString(dst, r.Region)
+	dst = jsonw.AppendString(dst, r.Region)
 	dst = append(dst, `, "dept": `...)
-	dst = appendString(dst, r.Dept)
+	dst = jsonw.AppendString(dst, r.Dept)
 	dst = append(dst, `, "numerator": `...)
 	dst = strconv.AppendInt(dst, r.Numerator, 10)
 	dst = append(dst, `, "denominator": `...)
@@ -46,17 +46,3 @@ func (r Result) AppendJSON(dst []byte) []byte {
 
 // MarshalJSON encodes r in the shape of AppendJSON.
 func (r Result) MarshalJSON() ([]byte, error) { return r.AppendJSON(make([]byte, 0, 128)), nil }
-
-// appendString quotes s as a JSON string. Ids and region codes are plain
-// ASCII and take the fast path; a department code may hold any text.
-func appendString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf {
-			b, _ := json.Marshal(s)
-			return append(dst, b...)
-		}
-	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
-}

@@ -1,9 +1,9 @@
 package live
 
 import (
-	"encoding/json"
 	"strconv"
-	"unicode/utf8"
+
+	"github.com/yiping-ioc/yiping/internal/jsonw"
 )
 
 // The payloads that go out every cycle are encoded by hand: a demo pull
@@ -14,11 +14,11 @@ import (
 // AppendJSON appends v as JSON to dst.
 func (v Value) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"indicator":`...)
-	dst = appendString(dst, v.Indicator)
+	dst = jsonw.AppendString(dst, v.Indicator)
 	dst = append(dst, `,"region":`...)
-	dst = appendString(dst, v.Region)
+	dst = jsonw.AppendString(dst, v.Region)
 	dst = append(dst, `,"period":`...)
-	dst = appendString(dst, v.Period)
+	dst = jsonw.AppendString(dst, v.Period)
 	dst = append(dst, `,"numerator":`...)
 	dst = strconv.AppendInt(dst, v.Numerator, 10)
 	dst = append(dst, `,"denominator":`...)
@@ -32,13 +32,13 @@ func (v Value) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `,"display":`...)
 	dst = appendFloat(dst, v.Display)
 	dst = append(dst, `,"text":`...)
-	dst = appendString(dst, v.Text)
+	dst = jsonw.AppendString(dst, v.Text)
 	dst = append(dst, `,"status":`...)
-	dst = appendString(dst, v.Status)
+	dst = jsonw.AppendString(dst, v.Status)
 	dst = append(dst, `,"as_of":`...)
-	dst = appendString(dst, v.AsOf)
+	dst = jsonw.AppendString(dst, v.AsOf)
 	dst = append(dst, `,"date":`...)
-	dst = appendString(dst, v.Date)
+	dst = jsonw.AppendString(dst, v.Date)
 	return append(dst, '}')
 }
 
@@ -48,20 +48,20 @@ func (v Value) MarshalJSON() ([]byte, error) { return v.AppendJSON(make([]byte, 
 // AppendJSON appends r as JSON to dst.
 func (r Ranking) AppendJSON(dst []byte) []byte {
 	dst = append(dst, `{"indicator":`...)
-	dst = appendString(dst, r.Indicator)
+	dst = jsonw.AppendString(dst, r.Indicator)
 	dst = append(dst, `,"region":`...)
-	dst = appendString(dst, r.Region)
+	dst = jsonw.AppendString(dst, r.Region)
 	dst = append(dst, `,"period":`...)
-	dst = appendString(dst, r.Period)
+	dst = jsonw.AppendString(dst, r.Period)
 	dst = append(dst, `,"rows":[`...)
 	for i, row := range r.Rows {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `{"region":`...)
-		dst = appendString(dst, row.Region)
+		dst = jsonw.AppendString(dst, row.Region)
 		dst = append(dst, `,"name":`...)
-		dst = appendString(dst, row.Name)
+		dst = jsonw.AppendString(dst, row.Name)
 		dst = append(dst, `,"rank":`...)
 		dst = strconv.AppendInt(dst, int64(row.Rank), 10)
 		dst = append(dst, `,"value":`...)
@@ -69,15 +69,15 @@ func (r Ranking) AppendJSON(dst []byte) []byte {
 		dst = append(dst, `,"display":`...)
 		dst = appendFloat(dst, row.Display)
 		dst = append(dst, `,"text":`...)
-		dst = appendString(dst, row.Text)
+		dst = jsonw.AppendString(dst, row.Text)
 		dst = append(dst, `,"status":`...)
-		dst = appendString(dst, row.Status)
+		dst = jsonw.AppendString(dst, row.Status)
 		dst = append(dst, `,"bar":`...)
 		dst = strconv.AppendFloat(dst, row.Bar, 'g', -1, 64)
 		dst = append(dst, '}')
 	}
 	dst = append(dst, `],"as_of":`...)
-	dst = appendString(dst, r.AsOf)
+	dst = jsonw.AppendString(dst, r.AsOf)
 	return append(dst, '}')
 }
 
@@ -89,18 +89,4 @@ func appendFloat(dst []byte, f *float64) []byte {
 		return append(dst, "null"...)
 	}
 	return strconv.AppendFloat(dst, *f, 'g', -1, 64)
-}
-
-// appendString quotes s for JSON as encoding/json does (HTML-safe): the
-// ids, codes and texts here are mostly plain, and take the fast path.
-func appendString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf {
-			b, _ := json.Marshal(s)
-			return append(dst, b...)
-		}
-	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
 }
