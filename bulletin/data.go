@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/yiping-ioc/yiping/numtext"
+
 	"github.com/yiping-ioc/yiping/indicator"
 	"github.com/yiping-ioc/yiping/ranking"
 	"github.com/yiping-ioc/yiping/region"
@@ -124,9 +126,9 @@ func (v Value) Text() string {
 	case !ok:
 		return dash
 	case v.Rate:
-		return percentText(f)
+		return numtext.Percent(f)
 	}
-	return groupText(v.Numerator)
+	return numtext.Group(v.Numerator)
 }
 
 // Counts shows a rate's numerator and denominator ("1,234 / 1,300"), ""
@@ -135,7 +137,7 @@ func (v Value) Counts() string {
 	if !v.Has || !v.Rate {
 		return ""
 	}
-	return groupText(v.Numerator) + " / " + groupText(v.Denominator)
+	return numtext.Group(v.Numerator) + " / " + numtext.Group(v.Denominator)
 }
 
 // Change is a value compared with an earlier one (环比, 同比).
@@ -160,9 +162,9 @@ func changeOf(now, before Value, def indicator.Def) Change {
 	d := a - b
 	c.Delta = &d
 	if def.Rate {
-		c.Text = signed(d*100, 2) + "个百分点"
+		c.Text = numtext.Signed(d*100, 2) + "个百分点"
 	} else {
-		c.Text = signedTrim(d)
+		c.Text = numtext.SignedTrim(d)
 	}
 	switch {
 	case math.Abs(d) < 1e-12:
@@ -204,9 +206,9 @@ func (l Line) TargetText() string {
 		return dash
 	}
 	if l.Indicator.Rate {
-		return percentText(l.Target)
+		return numtext.Percent(l.Target)
 	}
-	return groupText(int64(math.Round(l.Target)))
+	return numtext.Value(false, l.Target)
 }
 
 // RankText is "3/14", or "—" without a rank.

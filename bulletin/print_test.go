@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yiping-ioc/yiping/numtext"
+
 	"github.com/chromedp/chromedp"
 
 	"github.com/yiping-ioc/yiping/browsertest"
@@ -200,7 +202,7 @@ func TestMonthlyPDF(t *testing.T) {
 	// A known value: Gansu's on-time rate of September, with its counts.
 	r := s.result(t, time.Date(2026, 9, 30, 23, 59, 59, 0, s.loc), engine.Month, "on_time_rate", "620000")
 	v, _ := r.Value()
-	for _, want := range []string{percentText(v), groupText(r.Numerator) + "/" + groupText(r.Denominator)} {
+	for _, want := range []string{numtext.Percent(v), numtext.Group(r.Numerator) + "/" + numtext.Group(r.Denominator)} {
 		if !strings.Contains(pageText[1]+pageText[2], want) {
 			t.Errorf("the first pages lack the on-time rate %q", want)
 		}

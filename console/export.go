@@ -13,6 +13,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/yiping-ioc/yiping/indicator"
+	"github.com/yiping-ioc/yiping/numtext"
 )
 
 // cellKind says how a cell is written: its text in CSV, and its number
@@ -65,11 +66,11 @@ func (c cell) csvText() string {
 	case cellInt:
 		return strconv.FormatInt(int64(c.num), 10)
 	case cellPct:
-		return percentText(c.num)
+		return numtext.Percent(c.num)
 	case cellPP:
-		return signed(c.num*100, 2)
+		return numtext.Signed(c.num*100, 2)
 	case cellDelta:
-		return signed(c.num, 2)
+		return numtext.Signed(c.num, 2)
 	}
 	return strconv.FormatFloat(c.num, 'f', 2, 64)
 }

@@ -1,10 +1,10 @@
 package console
 
 import (
-	"math"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/yiping-ioc/yiping/numtext"
 
 	"github.com/yiping-ioc/yiping/scoring"
 )
@@ -15,30 +15,7 @@ import (
 // a tier has). The exports use the same number formats.
 
 // dash is how a null is shown (SPEC.md section 5).
-const dash = "—"
-
-// percentText shows a fraction as a percentage with two decimals
-// (0.955 → "95.50%"), as the page and the CSV export show rates.
-func percentText(x float64) string { return strconv.FormatFloat(x*100, 'f', 2, 64) + "%" }
-
-// groupText shows an integer with thousands separators (1234567 →
-// "1,234,567"), as zh-CN and en both write them.
-func groupText(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+const dash = numtext.Dash
 
 // valueText shows an indicator value: a percentage for rates, a grouped
 // integer for counts, a dash for null.
@@ -47,9 +24,9 @@ func valueText(v *float64, rate bool) string {
 	case v == nil:
 		return dash
 	case rate:
-		return percentText(*v)
+		return numtext.Percent(*v)
 	}
-	return groupText(int64(math.Round(*v)))
+	return numtext.Value(false, *v)
 }
 
 // countText shows a numerator or denominator.
@@ -57,7 +34,7 @@ func countText(v *int64) string {
 	if v == nil {
 		return dash
 	}
-	return groupText(*v)
+	return numtext.Group(*v)
 }
 
 // scoreText shows a composite score with two decimals.
@@ -65,17 +42,7 @@ func scoreText(v *float64) string {
 	if v == nil {
 		return dash
 	}
-	return strconv.FormatFloat(*v, 'f', 2, 64)
-}
-
-// signed writes x with prec decimals and an explicit sign ("+1.20",
-// "-0.50", "+0.00").
-func signed(x float64, prec int) string {
-	s := strconv.FormatFloat(x, 'f', prec, 64)
-	if x > 0 || (x == 0 && !strings.HasPrefix(s, "-")) {
-		return "+" + s
-	}
-	return s
+	return numtext.Fixed(*v, 2)
 }
 
 // changeText shows a change (环比, 同比): percentage points for rates
@@ -86,14 +53,9 @@ func changeText(ch *float64, rate bool, lang string) string {
 	case ch == nil:
 		return dash
 	case rate:
-		return signed(*ch*100, 2) + dict[lang]["pp"]
+		return numtext.Signed(*ch*100, 2) + dict[lang]["pp"]
 	}
-	x := math.Round(*ch*100) / 100
-	s := strconv.FormatFloat(x, 'f', -1, 64)
-	if x > 0 {
-		return "+" + s
-	}
-	return s
+	return numtext.SignedTrim(*ch)
 }
 
 // The tones of a change: whether it is good news in the indicator's

@@ -14,7 +14,7 @@ func TestTexts(t *testing.T) {
 		{"rate one", valueText(f(1), true), "100.00%"},
 		{"count", valueText(f(1234567), false), "1,234,567"},
 		{"small count", valueText(f(12), false), "12"},
-		{"negative count", groupText(-1234), "-1,234"},
+		{"negative count", valueText(f(-1234), false), "-1,234"},
 		{"null", valueText(nil, true), "—"},
 		{"numerator", countText(ptr(int64(1000))), "1,000"},
 		{"no denominator", countText(nil), "—"},

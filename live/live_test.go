@@ -209,28 +209,6 @@ func TestTierStatusFollowsTheConfiguredTiers(t *testing.T) {
 	}
 }
 
-func TestFormat(t *testing.T) {
-	for _, tc := range []struct {
-		rate bool
-		x    float64
-		text string
-		disp float64
-	}{
-		{true, 0.93456, "93.46%", 93.46},
-		{true, 1, "100.00%", 100},
-		{false, 1234567, "1,234,567", 1234567},
-		{false, 12, "12", 12},
-		{false, -1234, "-1,234", -1234},
-	} {
-		if got := Format(tc.rate, tc.x); got != tc.text {
-			t.Errorf("Format(%v, %v) = %q, want %q", tc.rate, tc.x, got, tc.text)
-		}
-		if got := Display(tc.rate, tc.x); got != tc.disp {
-			t.Errorf("Display(%v, %v) = %v, want %v", tc.rate, tc.x, got, tc.disp)
-		}
-	}
-}
-
 func TestTopics(t *testing.T) {
 	for _, tc := range []struct {
 		name string

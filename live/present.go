@@ -3,8 +3,9 @@ package live
 import (
 	"math"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/yiping-ioc/yiping/numtext"
 
 	"github.com/yiping-ioc/yiping/engine"
 	"github.com/yiping-ioc/yiping/indicator"
@@ -141,9 +142,9 @@ func (p *Presenter) Value(r engine.Result, period string, at Stamp) Value {
 		def = indicator.Def{ID: r.Indicator, Rate: r.Rate}
 	}
 	v.Value = &x
-	d := Display(def.Rate, x)
+	d := numtext.Display(def.Rate, x)
 	v.Display = &d
-	v.Text = Format(def.Rate, x)
+	v.Text = numtext.Value(def.Rate, x)
 	if r.Dept == "" {
 		v.Status = p.targets.Status(region.Code(r.Region).Level().String(), def, x, true).String()
 	} else {
@@ -271,39 +272,4 @@ func (p *Presenter) name(code string) string {
 		return n
 	}
 	return code
-}
-
-// Display is a value in chart units: percent with two decimals for a rate,
-// rounded to two decimals otherwise.
-func Display(rate bool, x float64) float64 {
-	if rate {
-		return math.Round(x*10000) / 100
-	}
-	return math.Round(x*100) / 100
-}
-
-// Format is a value as shown: a rate as a percent with two decimals
-// ("93.45%"), a count with thousands separators ("12,345").
-func Format(rate bool, x float64) string {
-	if rate {
-		return strconv.FormatFloat(x*100, 'f', 2, 64) + "%"
-	}
-	return groupThousands(int64(math.Round(x)))
-}
-
-func groupThousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }

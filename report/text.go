@@ -6,8 +6,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/yiping-ioc/yiping/numtext"
+
 	"github.com/yiping-ioc/yiping/engine"
-	"github.com/yiping-ioc/yiping/live"
 	"github.com/yiping-ioc/yiping/region"
 )
 
@@ -25,7 +26,7 @@ var (
 )
 
 // fmtValue formats an indicator value as the screens do.
-func fmtValue(rate bool, x float64) string { return live.Format(rate, x) }
+func fmtValue(rate bool, x float64) string { return numtext.Value(rate, x) }
 
 // fmtScore formats a composite score with one decimal, as the screens do.
 func fmtScore(x float64) string { return strconv.FormatFloat(math.Round(x*10)/10, 'f', 1, 64) }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/yiping-ioc/yiping/numtext"
+
 	"github.com/yiping-ioc/yiping/engine"
 	"github.com/yiping-ioc/yiping/indicator"
 	"github.com/yiping-ioc/yiping/live"
@@ -130,10 +132,10 @@ func (d *pageData) Series(ind, reg string, days int) widget.Series {
 		}
 		switch {
 		case !def.Rate:
-			x := live.Display(false, p.Numerator)
+			x := numtext.Display(false, p.Numerator)
 			s.Points[i] = &x
 		case p.Denominator > 0:
-			x := live.Display(true, p.Numerator/float64(p.Denominator))
+			x := numtext.Display(true, p.Numerator/float64(p.Denominator))
 			s.Points[i] = &x
 		}
 	}

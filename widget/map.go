@@ -4,6 +4,8 @@ import (
 	_ "embed"
 	"fmt"
 
+	"github.com/yiping-ioc/yiping/numtext"
+
 	"github.com/go-echarts/go-echarts/v2/charts"
 	"github.com/go-echarts/go-echarts/v2/opts"
 
@@ -224,7 +226,7 @@ func legend(pg *Page, ind, level string) []legendItem {
 	if !ok {
 		return nil
 	}
-	t, f := live.Format(def.Rate, r.Target), live.Format(def.Rate, r.Floor)
+	t, f := numtext.Value(def.Rate, r.Target), numtext.Value(def.Rate, r.Floor)
 	ge, lt, lo, hi := "≥", "<", f, t
 	if def.LowerIsBetter {
 		ge, lt, lo, hi = "≤", ">", t, f

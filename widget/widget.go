@@ -80,7 +80,7 @@ type Data interface {
 }
 
 // Series is an indicator's daily history, oldest first: one date per day
-// (YYYY-MM-DD) and the value in display units (live.Display), nil for a
+// (YYYY-MM-DD) and the value in display units (numtext.Display), nil for a
 // day without a value.
 type Series struct {
 	Dates  []string
