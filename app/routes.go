@@ -197,8 +197,8 @@ func (a *App) wallRoutes() []route {
 		{method: "GET", path: wall.IndexPath, access: screen, page: true, fiber: a.wall.Index()},
 		{method: "GET", path: wall.ScreenPath, access: screen, page: true, screenParam: "screen", fiber: a.wall.Screen()},
 		{method: "GET", path: wall.PlaylistPath, access: screen, page: true, screenParam: "playlist", fiber: a.wall.Playlist()},
-		{method: "GET", path: a.wall.ScriptPath(), access: public, fiber: a.wall.Script()},
-		{method: "GET", path: a.wall.StylePath(), access: public, fiber: a.wall.Style()},
+		{method: "GET", path: a.wall.ScriptPath(), access: public, http: a.wall.Script()},
+		{method: "GET", path: a.wall.StylePath(), access: public, http: a.wall.Style()},
 	}
 }
 

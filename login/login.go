@@ -5,9 +5,7 @@ package login
 
 import (
 	"bytes"
-	"crypto/sha256"
 	_ "embed"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -59,10 +57,9 @@ type Config struct {
 
 // Login serves the sign-in page and the session API.
 type Login struct {
-	cfg    Config
-	page   *template.Template
-	jsURL  string
-	cssURL string
+	cfg     Config
+	page    *template.Template
+	js, css assets.PageFile
 }
 
 // New builds the handlers.
@@ -86,34 +83,21 @@ func New(cfg Config) (*Login, error) {
 	if err != nil {
 		return nil, fmt.Errorf("login: page template: %w", err)
 	}
-	return &Login{cfg: cfg, page: tpl, jsURL: "/login/login." + hash(loginJS) + ".js", cssURL: "/login/login." + hash(loginCSS) + ".css"}, nil
-}
-
-func hash(b []byte) string {
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:6])
+	return &Login{cfg: cfg, page: tpl, js: assets.NewPageFile("/login", "login.js", loginJS), css: assets.NewPageFile("/login", "login.css", loginCSS)}, nil
 }
 
 // ScriptPath and StylePath are the content-hashed paths of the page's
 // script and style.
-func (l *Login) ScriptPath() string { return l.jsURL }
+func (l *Login) ScriptPath() string { return l.js.Path }
 
 // StylePath is the path of the page's style.
-func (l *Login) StylePath() string { return l.cssURL }
+func (l *Login) StylePath() string { return l.css.Path }
 
 // Script serves the page script.
-func (l *Login) Script() http.Handler { return static(loginJS, "text/javascript; charset=utf-8") }
+func (l *Login) Script() http.Handler { return l.js }
 
 // Style serves the page style.
-func (l *Login) Style() http.Handler { return static(loginCSS, "text/css; charset=utf-8") }
-
-func static(b []byte, ct string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", ct)
-		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-		w.Write(b)
-	})
-}
+func (l *Login) Style() http.Handler { return l.css }
 
 var texts = map[string]map[string]string{
 	"zh": {
@@ -160,7 +144,7 @@ func (l *Login) Page() http.Handler {
 		}
 		data := map[string]any{
 			"Lang": lg, "T": texts[lg], "Next": next, "Icon": assets.Icon(), "FontCSS": assets.FontCSS(),
-			"CSS": l.cssURL, "JS": l.jsURL,
+			"CSS": l.css.Path, "JS": l.js.Path,
 			"LangLink": PagePath + "?" + url.Values{"lang": {other}, "next": {next}}.Encode(),
 		}
 		var buf bytes.Buffer

@@ -17,9 +17,7 @@ package mobile
 
 import (
 	"bytes"
-	"crypto/sha256"
 	_ "embed"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -70,10 +68,9 @@ type Config struct {
 
 // Mobile serves the phone page.
 type Mobile struct {
-	cfg    Config
-	page   *template.Template
-	jsURL  string
-	cssURL string
+	cfg     Config
+	page    *template.Template
+	js, css assets.PageFile
 	// ackPrefix and ackSuffix surround a report's id in the path that
 	// acknowledges it.
 	ackPrefix, ackSuffix string
@@ -102,34 +99,21 @@ func New(cfg Config) (*Mobile, error) {
 		return nil, fmt.Errorf("mobile: the acknowledge path %s names no :id", reportapi.AckPath)
 	}
 	return &Mobile{cfg: cfg, page: tpl, ackPrefix: prefix, ackSuffix: suffix,
-		jsURL: "/m/mobile." + hash(mobileJS) + ".js", cssURL: "/m/mobile." + hash(mobileCSS) + ".css"}, nil
-}
-
-func hash(b []byte) string {
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:6])
+		js: assets.NewPageFile("/m", "mobile.js", mobileJS), css: assets.NewPageFile("/m", "mobile.css", mobileCSS)}, nil
 }
 
 // ScriptPath is the path of the page script; it changes with its content,
 // so browsers may keep it for ever.
-func (m *Mobile) ScriptPath() string { return m.jsURL }
+func (m *Mobile) ScriptPath() string { return m.js.Path }
 
 // StylePath is the path of the page style, content-hashed likewise.
-func (m *Mobile) StylePath() string { return m.cssURL }
+func (m *Mobile) StylePath() string { return m.css.Path }
 
 // Script serves the page script at ScriptPath.
-func (m *Mobile) Script() http.Handler { return static(mobileJS, "text/javascript; charset=utf-8") }
+func (m *Mobile) Script() http.Handler { return m.js }
 
 // Style serves the page style at StylePath.
-func (m *Mobile) Style() http.Handler { return static(mobileCSS, "text/css; charset=utf-8") }
-
-func static(b []byte, ct string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", ct)
-		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-		w.Write(b)
-	})
-}
+func (m *Mobile) Style() http.Handler { return m.css }
 
 // words are the page's texts; the script gets them in its config.
 var words = map[string]map[string]string{
@@ -234,7 +218,7 @@ func (m *Mobile) render(lang, code string, canAck bool, b report.Board) ([]byte,
 	}
 	v := view{
 		Lang: lang, T: t, RegionName: b.RegionName, Unacked: fmt.Sprintf(t["unacked"], b.Unacked),
-		Icon: assets.Icon(), FontCSS: assets.FontCSS(), CSS: m.cssURL, JS: m.jsURL,
+		Icon: assets.Icon(), FontCSS: assets.FontCSS(), CSS: m.css.Path, JS: m.js.Path,
 		LangLink: PagePath + "?" + other.Encode(),
 	}
 	if v.RegionName == "" {

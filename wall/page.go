@@ -78,7 +78,7 @@ func (w *Wall) build(ctx context.Context, sc *dashboards.Screen, q request) (*pa
 	pg := &page{
 		Lang: lang, Title: sc.Title.In(lang), Width: sc.Width, Height: sc.Height, Header: sc.Header,
 		EChartsURL: assets.ECharts(), FontCSS: assets.FontCSS(), Icon: assets.Icon(),
-		JSURL: w.jsURL, CSSURL: w.cssURL, T: texts[lang],
+		JSURL: w.js.Path, CSSURL: w.css.Path, T: texts[lang],
 		PeriodLabel: texts[lang]["period."+screenPeriod],
 		RegionName:  wp.Name(screenRegion),
 	}

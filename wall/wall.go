@@ -31,13 +31,12 @@ package wall
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	_ "embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -107,12 +106,11 @@ type Config struct {
 
 // Wall serves the screens.
 type Wall struct {
-	cfg    Config
-	page   *template.Template
-	index  *template.Template
-	js     []byte // wall.js and every widget type's script
-	jsURL  string
-	cssURL string
+	cfg   Config
+	page  *template.Template
+	index *template.Template
+	// js is wall.js and every widget type's script, css the style.
+	js, css assets.PageFile
 }
 
 //go:embed static/wall.js
@@ -144,9 +142,7 @@ func New(cfg Config) (*Wall, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	w := &Wall{cfg: cfg, js: bundle()}
-	w.jsURL = "/wall/wall." + hash(w.js) + ".js"
-	w.cssURL = "/wall/wall." + hash(wallCSS) + ".css"
+	w := &Wall{cfg: cfg, js: assets.NewPageFile("/wall", "wall.js", bundle()), css: assets.NewPageFile("/wall", "wall.css", wallCSS)}
 	var err error
 	if w.page, err = template.New("page").Parse(pageHTML); err != nil {
 		return nil, fmt.Errorf("wall: page template: %w", err)
@@ -169,31 +165,18 @@ func bundle() []byte {
 	return b.Bytes()
 }
 
-func hash(b []byte) string {
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:6])
-}
-
 // ScriptPath is the path of the page script; it changes with its content,
 // so browsers may keep it for ever.
-func (w *Wall) ScriptPath() string { return w.jsURL }
+func (w *Wall) ScriptPath() string { return w.js.Path }
 
 // StylePath is the path of the page style, content-hashed likewise.
-func (w *Wall) StylePath() string { return w.cssURL }
+func (w *Wall) StylePath() string { return w.css.Path }
 
 // Script serves the page script at ScriptPath.
-func (w *Wall) Script() fiber.Handler { return static(w.js, "text/javascript; charset=utf-8") }
+func (w *Wall) Script() http.Handler { return w.js }
 
 // Style serves the page style at StylePath.
-func (w *Wall) Style() fiber.Handler { return static(wallCSS, "text/css; charset=utf-8") }
-
-func static(b []byte, ct string) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderContentType, ct)
-		c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
-		return c.Send(b)
-	}
-}
+func (w *Wall) Style() http.Handler { return w.css }
 
 // request is what a screen URL asks for.
 type request struct {

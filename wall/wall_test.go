@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/yiping-ioc/yiping/assets"
@@ -64,8 +66,8 @@ func appOf(t *testing.T, cfg Config) *fiber.App {
 	}
 	app := fiber.New()
 	app.Get(IndexPath, w.Index())
-	app.Get(w.ScriptPath(), w.Script())
-	app.Get(w.StylePath(), w.Style())
+	app.Get(w.ScriptPath(), adaptor.HTTPHandler(w.Script()))
+	app.Get(w.StylePath(), adaptor.HTTPHandler(w.Style()))
 	app.Get(ScreenPath, w.Screen())
 	app.Get(PlaylistPath, w.Playlist())
 	return app
