@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
@@ -210,7 +211,9 @@ func TestServeEndToEnd(t *testing.T) {
 			t.Fatalf("serve returned %v", err)
 		}
 	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop")
+		var stacks strings.Builder
+		pprof.Lookup("goroutine").WriteTo(&stacks, 1)
+		t.Fatalf("serve did not stop within 30 s of its context's end; goroutines:\n%s", stacks.String())
 	}
 
 	// The history store holds what the screens showed.
