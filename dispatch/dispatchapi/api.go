@@ -1,0 +1,508 @@
+// Package dispatchapi is the HTTP face of supervision orders (督办, SPEC.md
+// §9): the list, one order with its history, issuing, every action of the
+// lifecycle, and the CSV export. What an order is and who may do what is
+// package dispatch's; who the caller is, the access class and the CSRF
+// check are the guard's (app/guard.go), which puts the caller's
+// access.Principal in the request's context before any handler here runs.
+//
+// The guard checks the regions a request names in its query. The region
+// of an order named by its id is checked by dispatch itself: an order
+// outside the caller's scope is answered 404, as if it did not exist.
+//
+// Every answer but the export is JSON; an error is {"error": "中文 /
+// English"}, naming the field at fault, and, for an action the order's
+// state refuses, {"state": "..."} too. Request bodies are read up to
+// MaxBody.
+//
+// The package does not register its routes: Routes lists them, with their
+// region parameters and whether the export is audited, for the product's
+// one route table.
+package dispatchapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/yiping-ioc/yiping/access"
+	"github.com/yiping-ioc/yiping/dispatch"
+)
+
+// Paths of the API (fiber syntax, as the route table spells them; the
+// handlers read {id} and {action} with r.PathValue).
+const (
+	ListPath   = "/api/dispatch/orders"
+	OrderPath  = "/api/dispatch/orders/:id"
+	ActionPath = "/api/dispatch/orders/:id/:action"
+	ExportPath = "/api/export/dispatch-orders"
+)
+
+// MaxBody bounds a request body: an order or an action with its comment
+// (4000 bytes of text, which JSON escapes may make longer).
+const MaxBody = 32 << 10
+
+// Desk is what the handlers need of *dispatch.Service, which implements
+// it; tests may use a fake.
+type Desk interface {
+	Issue(ctx context.Context, p *access.Principal, addr string, n dispatch.NewOrder) (dispatch.Order, error)
+	Apply(ctx context.Context, p *access.Principal, r dispatch.Request) (dispatch.Order, error)
+	Get(ctx context.Context, p *access.Principal, id string) (dispatch.Order, error)
+	History(ctx context.Context, p *access.Principal, id string) ([]dispatch.Entry, error)
+	List(ctx context.Context, p *access.Principal, f dispatch.Filter) (dispatch.Page, error)
+	Export(ctx context.Context, p *access.Principal, f dispatch.Filter, w io.Writer) (int, error)
+	Now() time.Time
+}
+
+var _ Desk = (*dispatch.Service)(nil)
+
+// Config holds the API's dependencies. Desk is required.
+type Config struct {
+	Desk Desk
+	// Location is the business time zone in which a date without a time
+	// (since=2026-06-01) begins, and of the export's file name; nil means
+	// time.Local.
+	Location *time.Location
+	// ClientAddr is the caller's address for the history and the audit
+	// log; access.ClientAddr when nil (the app passes its guard's, which
+	// believes X-Forwarded-For from trusted proxies only).
+	ClientAddr func(*http.Request) string
+	Logger     *slog.Logger
+}
+
+// API serves the handlers.
+type API struct {
+	cfg Config
+}
+
+// New checks cfg and returns the API.
+func New(cfg Config) (*API, error) {
+	if cfg.Desk == nil {
+		return nil, errors.New("dispatchapi: Desk is required")
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.Local
+	}
+	if cfg.ClientAddr == nil {
+		cfg.ClientAddr = access.ClientAddr
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &API{cfg: cfg}, nil
+}
+
+// Route is one route of the API for the product's route table. Every
+// route is for signed-in users and screens (screens read only: dispatch
+// refuses them every action) and its answers must not be stored.
+type Route struct {
+	Method, Path string
+	Handler      http.Handler
+	// Body is the largest request body; 0 for none.
+	Body int64
+	// Regions are the query parameters that name a region, for the
+	// guard's scope check (an absent one becomes the caller's own).
+	Regions []string
+	// Audit says a successful call is an export the audit log records
+	// (access.ActionExport).
+	Audit bool
+}
+
+// Routes returns every route of the API.
+func (a *API) Routes() []Route {
+	return []Route{
+		{Method: http.MethodGet, Path: ListPath, Handler: a.List(), Regions: []string{"region"}},
+		{Method: http.MethodPost, Path: ListPath, Handler: a.Issue(), Body: MaxBody},
+		{Method: http.MethodGet, Path: OrderPath, Handler: a.Order()},
+		{Method: http.MethodPost, Path: ActionPath, Handler: a.Act(), Body: MaxBody},
+		{Method: http.MethodGet, Path: ExportPath, Handler: a.Export(), Regions: []string{"region"}, Audit: true},
+	}
+}
+
+// problem is an answer that is not a success: a status and a message in
+// both languages, and the order's state when that is what refused.
+type problem struct {
+	status int
+	zh, en string
+	state  dispatch.State
+}
+
+func (p *problem) Error() string { return p.zh + " / " + p.en }
+
+func fail(status int, zh, en string) *problem { return &problem{status: status, zh: zh, en: en} }
+
+// field is a 400 naming the field at fault.
+func field(name, zh, en string) *problem {
+	return fail(http.StatusBadRequest, "字段 "+name+"："+zh, "field "+name+": "+en)
+}
+
+var (
+	errNoOrder = fail(http.StatusNotFound, "没有这张督办单", "no such order")
+	errSignIn  = fail(http.StatusUnauthorized, "请先登录", "sign in first")
+)
+
+// translate turns the desk's errors into answers; others stay 500s.
+func translate(err error) error {
+	var ve *dispatch.ValidationError
+	var se *dispatch.StateError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ve):
+		return field(ve.Field, ve.Problem, ve.Problem)
+	case errors.Is(err, dispatch.ErrNotFound):
+		return errNoOrder
+	case errors.Is(err, dispatch.ErrForbidden):
+		why := strings.TrimPrefix(err.Error(), dispatch.ErrForbidden.Error()+": ")
+		return fail(http.StatusForbidden, "无权执行此操作："+why, "not allowed: "+why)
+	case errors.As(err, &se):
+		p := fail(http.StatusConflict, fmt.Sprintf("督办单当前为「%s」，不能%s", se.State.Name(), se.Action.Name()), se.Error())
+		p.state = se.State
+		return p
+	case errors.Is(err, dispatch.ErrConflict):
+		return fail(http.StatusConflict, "督办单已被他人更新，请刷新后重试", "the order changed meanwhile; reload it and try again")
+	}
+	return err
+}
+
+// handler runs fn with the caller and writes its answer: a value as JSON
+// with status (0: 200), a *problem as its error, any other error as 500.
+func (a *API) handler(fn func(r *http.Request, p *access.Principal) (int, any, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := access.FromContext(r.Context())
+		if !ok {
+			writeProblem(w, errSignIn)
+			return
+		}
+		status, v, err := fn(r, p)
+		err = translate(err)
+		var pr *problem
+		switch {
+		case errors.As(err, &pr):
+			writeProblem(w, pr)
+		case err != nil:
+			a.cfg.Logger.Error("dispatch api", "method", r.Method, "path", r.URL.Path, "err", err)
+			writeProblem(w, fail(http.StatusInternalServerError, "内部错误，请稍后再试", "internal error; try again later"))
+		default:
+			if status == 0 {
+				status = http.StatusOK
+			}
+			writeJSON(w, status, v)
+		}
+	})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func writeProblem(w http.ResponseWriter, p *problem) {
+	body := map[string]string{"error": p.Error()}
+	if p.state != "" {
+		body["state"] = string(p.state)
+	}
+	writeJSON(w, p.status, body)
+}
+
+// OrderView is an order as the API shows it: with its timing at the
+// instant of the answer and the actions the caller may take now.
+type OrderView struct {
+	dispatch.Order
+	Timing dispatch.Timing   `json:"timing"`
+	Can    []dispatch.Action `json:"can"`
+}
+
+func view(o dispatch.Order, p *access.Principal, now time.Time) OrderView {
+	v := OrderView{Order: o, Timing: o.TimingAt(now), Can: []dispatch.Action{}}
+	for _, act := range dispatch.Actions() {
+		if dispatch.Check(p, &o, act) == nil {
+			v.Can = append(v.Can, act)
+		}
+	}
+	return v
+}
+
+// ListAnswer is the answer of GET ListPath.
+type ListAnswer struct {
+	Region string      `json:"region"`
+	Orders []OrderView `json:"orders"`
+	Total  int         `json:"total"`
+	Next   string      `json:"next,omitempty"`
+}
+
+// filter reads a list's or an export's query: region (the region and
+// below; default the caller's scope), dept, state (comma-separated or
+// repeated), overdue=1, extension=1, issuer, q (text), since and until
+// (issue time, RFC 3339 or YYYY-MM-DD in the business time zone,
+// [since, until)), limit (1..500, default 50) and after (the next of the
+// page before).
+func (a *API) filter(q url.Values, p *access.Principal) (dispatch.Filter, error) {
+	f := dispatch.Filter{Region: q.Get("region"), Dept: q.Get("dept"), Issuer: q.Get("issuer"), Text: q.Get("q"), After: q.Get("after")}
+	if f.Region == "" {
+		f.Region = string(p.Region)
+	}
+	for _, v := range q["state"] {
+		for s := range strings.SplitSeq(v, ",") {
+			if s = strings.TrimSpace(s); s == "" {
+				continue
+			}
+			st, err := dispatch.ParseState(s)
+			if err != nil {
+				return f, field("state", fmt.Sprintf("未知状态 %q", s), err.Error())
+			}
+			if !slices.Contains(f.States, st) {
+				f.States = append(f.States, st)
+			}
+		}
+	}
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{"overdue", &f.Overdue}, {"extension", &f.Extension}} {
+		switch q.Get(b.name) {
+		case "", "0", "false":
+		case "1", "true":
+			*b.dst = true
+		default:
+			return f, field(b.name, "应为 1 或 0", "want 1 or 0")
+		}
+	}
+	var err error
+	if f.Since, err = a.instant(q.Get("since")); err != nil {
+		return f, field("since", "应为 RFC 3339 时间或 YYYY-MM-DD 日期", "want an RFC 3339 time or a YYYY-MM-DD date")
+	}
+	if f.Until, err = a.instant(q.Get("until")); err != nil {
+		return f, field("until", "应为 RFC 3339 时间或 YYYY-MM-DD 日期", "want an RFC 3339 time or a YYYY-MM-DD date")
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
+		return f, field("until", "应晚于 since", "must be after since")
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > dispatch.MaxLimit {
+			return f, field("limit", fmt.Sprintf("应为 1 到 %d 的整数", dispatch.MaxLimit), fmt.Sprintf("want a whole number from 1 to %d", dispatch.MaxLimit))
+		}
+		f.Limit = n
+	}
+	return f, nil
+}
+
+// instant reads since or until: "" is none.
+func (a *API) instant(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	return time.ParseInLocation(time.DateOnly, s, a.cfg.Location)
+}
+
+// List serves GET ListPath: a page of the orders in the caller's scope
+// the query selects (see filter), overdue first, then by deadline, with
+// the total and the next page's after.
+func (a *API) List() http.Handler {
+	return a.handler(func(r *http.Request, p *access.Principal) (int, any, error) {
+		f, err := a.filter(r.URL.Query(), p)
+		if err != nil {
+			return 0, nil, err
+		}
+		pg, err := a.cfg.Desk.List(r.Context(), p, f)
+		if err != nil {
+			return 0, nil, err
+		}
+		now := a.cfg.Desk.Now()
+		out := ListAnswer{Region: f.Region, Orders: make([]OrderView, 0, len(pg.Orders)), Total: pg.Total, Next: pg.Next}
+		for _, o := range pg.Orders {
+			out.Orders = append(out.Orders, view(o, p, now))
+		}
+		return 0, out, nil
+	})
+}
+
+// OrderAnswer is the answer of GET OrderPath and of the actions.
+type OrderAnswer struct {
+	Order   OrderView        `json:"order"`
+	History []dispatch.Entry `json:"history"`
+}
+
+func (a *API) answer(ctx context.Context, p *access.Principal, o dispatch.Order) (OrderAnswer, error) {
+	h, err := a.cfg.Desk.History(ctx, p, o.ID)
+	if err != nil {
+		return OrderAnswer{}, err
+	}
+	return OrderAnswer{Order: view(o, p, a.cfg.Desk.Now()), History: h}, nil
+}
+
+// Order serves GET OrderPath: the order with its history; 404 when there
+// is none in the caller's scope.
+func (a *API) Order() http.Handler {
+	return a.handler(func(r *http.Request, p *access.Principal) (int, any, error) {
+		o, err := a.cfg.Desk.Get(r.Context(), p, r.PathValue("id"))
+		if err != nil {
+			return 0, nil, err
+		}
+		ans, err := a.answer(r.Context(), p, o)
+		return 0, ans, err
+	})
+}
+
+// IssueRequest is the body of POST ListPath. Days is required (0: by the
+// end of today).
+type IssueRequest struct {
+	Unit     dispatch.Unit     `json:"unit"`
+	Title    string            `json:"title"`
+	Reason   string            `json:"reason"`
+	Days     *int              `json:"days"`
+	Source   dispatch.Source   `json:"source"`
+	Evidence dispatch.Evidence `json:"evidence"`
+}
+
+// Issue serves POST ListPath: the caller issues an order; 201 with it and
+// its history. 403 when the caller may not issue to that unit.
+func (a *API) Issue() http.Handler {
+	return a.handler(func(r *http.Request, p *access.Principal) (int, any, error) {
+		var in IssueRequest
+		if err := decode(r, &in); err != nil {
+			return 0, nil, err
+		}
+		if in.Days == nil {
+			return 0, nil, field("days", "缺少办理时限（工作日）", "missing: the term in working days")
+		}
+		o, err := a.cfg.Desk.Issue(r.Context(), p, a.cfg.ClientAddr(r), dispatch.NewOrder{Unit: in.Unit, Title: in.Title,
+			Reason: in.Reason, Days: *in.Days, Source: in.Source, Evidence: in.Evidence})
+		if err != nil {
+			return 0, nil, err
+		}
+		ans, err := a.answer(r.Context(), p, o)
+		return http.StatusCreated, ans, err
+	})
+}
+
+// ActionRequest is the body of POST ActionPath. Version is the order's
+// version the caller saw (required: two people acting on what they saw
+// cannot both succeed); Comment and Days as dispatch.Request says.
+type ActionRequest struct {
+	Version int64  `json:"version"`
+	Comment string `json:"comment"`
+	Days    int    `json:"days"`
+}
+
+// Act serves POST ActionPath, action being sign, reply, verify, return,
+// extend, approve, refuse or withdraw: the order after it, with its
+// history. 403 when the caller may not, 409 when the order's state does
+// not allow it (the answer names the state) or it changed since version.
+func (a *API) Act() http.Handler {
+	return a.handler(func(r *http.Request, p *access.Principal) (int, any, error) {
+		act, err := dispatch.ParseAction(r.PathValue("action"))
+		if err != nil {
+			return 0, nil, fail(http.StatusNotFound, "没有这个操作", "no such action")
+		}
+		var in ActionRequest
+		if err := decode(r, &in); err != nil {
+			return 0, nil, err
+		}
+		if in.Version < 1 {
+			return 0, nil, field("version", "缺少；请给出所见督办单的版本", "missing: give the version of the order you saw")
+		}
+		o, err := a.cfg.Desk.Apply(r.Context(), p, dispatch.Request{ID: r.PathValue("id"), Action: act, Version: in.Version,
+			Comment: in.Comment, Days: in.Days, Addr: a.cfg.ClientAddr(r)})
+		if err != nil {
+			return 0, nil, err
+		}
+		ans, err := a.answer(r.Context(), p, o)
+		return 0, ans, err
+	})
+}
+
+// Export serves GET ExportPath: the orders the query selects (as List,
+// without paging) as a CSV file, at most dispatch.MaxExport of them.
+func (a *API) Export() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := access.FromContext(r.Context())
+		if !ok {
+			writeProblem(w, errSignIn)
+			return
+		}
+		f, err := a.filter(r.URL.Query(), p)
+		if err == nil {
+			// Check the scope before the first byte: afterwards the
+			// status is sent.
+			_, err = a.cfg.Desk.List(r.Context(), p, dispatch.Filter{Region: f.Region, Limit: 1})
+		}
+		if err = translate(err); err != nil {
+			var pr *problem
+			if errors.As(err, &pr) {
+				writeProblem(w, pr)
+				return
+			}
+			a.cfg.Logger.Error("dispatch export", "err", err)
+			writeProblem(w, fail(http.StatusInternalServerError, "内部错误，请稍后再试", "internal error; try again later"))
+			return
+		}
+		day := a.cfg.Desk.Now().In(a.cfg.Location).Format("2006-01-02")
+		name := fmt.Sprintf("dispatch-orders-%s-%s.csv", f.Region, day)
+		nameZH := fmt.Sprintf("督办单_%s_%s.csv", f.Region, day)
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": name})+
+			"; filename*=UTF-8''"+url.PathEscape(nameZH))
+		if _, err := a.cfg.Desk.Export(r.Context(), p, f, w); err != nil {
+			// The status is sent; the truncated file is all we can do.
+			a.cfg.Logger.Error("dispatch export", "region", f.Region, "err", err)
+		}
+	})
+}
+
+// decode reads a JSON body of at most MaxBody bytes into v, naming the
+// field at fault.
+func decode(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return fail(http.StatusUnsupportedMediaType, "请求体应为 JSON（application/json）", "want a JSON body (application/json)")
+		}
+	}
+	tooLarge := fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("请求体超过 %d 字节", MaxBody), fmt.Sprintf("body larger than %d bytes", MaxBody))
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &maxErr):
+		return tooLarge
+	case err != nil:
+		return fail(http.StatusBadRequest, "读取请求体失败", "reading the body failed")
+	case len(body) > MaxBody:
+		return tooLarge
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return fail(http.StatusBadRequest, "缺少 JSON 请求体", "missing JSON body")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	err = dec.Decode(v)
+	var typeErr *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return field(typeErr.Field, "类型错误，应为 "+typeErr.Type.String(), "wrong type, want "+typeErr.Type.String())
+	case err != nil && strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return field(name, "未知字段", "unknown field")
+	case err != nil:
+		return fail(http.StatusBadRequest, "请求体不是有效的 JSON 对象", "the body is not a valid JSON object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fail(http.StatusBadRequest, "JSON 对象之后还有内容", "data after the JSON object")
+	}
+	return nil
+}
