@@ -19,17 +19,16 @@ package reportapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"mime"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/yiping-ioc/yiping/httpjson"
 
 	"github.com/yiping-ioc/yiping/access"
 	"github.com/yiping-ioc/yiping/region"
@@ -130,71 +129,11 @@ func CanSilence(p *access.Principal) bool {
 	return p != nil && p.Kind == access.KindUser && p.HasRole(access.RoleOperator, access.RoleAdmin)
 }
 
-// problem is an answer that is not a success: a status and a message in
-// both languages.
-type problem struct {
-	status int
-	zh, en string
-}
-
-func (p *problem) Error() string { return p.zh + " / " + p.en }
-
-func fail(status int, zh, en string) *problem { return &problem{status, zh, en} }
-
-// field is a 400 naming the field at fault.
-func field(name, zh, en string) *problem {
-	return fail(http.StatusBadRequest, "字段 "+name+"："+zh, "field "+name+": "+en)
-}
-
 var (
-	errNoReport  = fail(http.StatusNotFound, "没有这条特别呈报", "no such report")
-	errNoSilence = fail(http.StatusNotFound, "没有这个静默（或已结束）", "no such silence (or it has ended)")
-	errSignIn    = fail(http.StatusUnauthorized, "请先登录", "sign in first")
+	errNoReport  = httpjson.Fail(http.StatusNotFound, "没有这条特别呈报", "no such report")
+	errNoSilence = httpjson.Fail(http.StatusNotFound, "没有这个静默（或已结束）", "no such silence (or it has ended)")
+	errSignIn    = httpjson.Fail(http.StatusUnauthorized, "请先登录", "sign in first")
 )
-
-// handler runs fn with the caller and writes its answer: a value as JSON
-// with status (0: 200), a *problem as its error, any other error as 500.
-func (a *API) handler(fn func(r *http.Request, p *access.Principal) (int, any, error)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, ok := access.FromContext(r.Context())
-		if !ok {
-			writeProblem(w, errSignIn)
-			return
-		}
-		status, v, err := fn(r, p)
-		var pr *problem
-		switch {
-		case errors.As(err, &pr):
-			writeProblem(w, pr)
-		case err != nil:
-			a.cfg.Logger.Error("report api", "method", r.Method, "path", r.URL.Path, "err", err)
-			writeProblem(w, fail(http.StatusInternalServerError, "内部错误，请稍后再试", "internal error; try again later"))
-		case v == nil:
-			w.Header().Set("Cache-Control", "no-store")
-			w.WriteHeader(cmpStatus(status, http.StatusNoContent))
-		default:
-			writeJSON(w, cmpStatus(status, http.StatusOK), v)
-		}
-	})
-}
-
-func cmpStatus(s, def int) int {
-	if s == 0 {
-		return def
-	}
-	return s
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
-func writeProblem(w http.ResponseWriter, p *problem) {
-	writeJSON(w, p.status, map[string]string{"error": p.Error()})
-}
 
 // ListAnswer is the answer of GET ListPath.
 type ListAnswer struct {
@@ -211,14 +150,14 @@ var listStates = []string{report.StateFiring, report.StateAcknowledged, report.S
 // since and until (firing time, RFC 3339 or YYYY-MM-DD in the business
 // time zone, [since, until)), limit (1..1000, default 100).
 func (a *API) List() http.Handler {
-	return a.handler(func(r *http.Request, p *access.Principal) (int, any, error) {
+	return httpjson.Handler(a.cfg.Logger, "report api", nil, func(r *http.Request, p *access.Principal) (int, any, error) {
 		q := r.URL.Query()
 		f := report.Filter{Region: q.Get("region")}
 		if f.Region == "" {
 			f.Region = string(p.Region)
 		}
 		if _, err := region.ParseCode(f.Region); err != nil {
-			return 0, nil, field("region", "不是行政区划代码", err.Error())
+			return 0, nil, httpjson.Field("region", "不是行政区划代码", err.Error())
 		}
 		if !p.Covers(f.Region) {
 			return 0, nil, outside(f.Region, p)
@@ -229,7 +168,7 @@ func (a *API) List() http.Handler {
 					continue
 				}
 				if !slices.Contains(listStates, s) {
-					return 0, nil, field("state", fmt.Sprintf("未知状态 %q（firing、acknowledged、resolved）", s),
+					return 0, nil, httpjson.Field("state", fmt.Sprintf("未知状态 %q（firing、acknowledged、resolved）", s),
 						fmt.Sprintf("unknown state %q (firing, acknowledged, resolved)", s))
 				}
 				if !slices.Contains(f.States, s) {
@@ -238,20 +177,20 @@ func (a *API) List() http.Handler {
 			}
 		}
 		var err error
-		if f.Since, err = a.instant(q.Get("since")); err != nil {
-			return 0, nil, field("since", "应为 RFC 3339 时间或 YYYY-MM-DD 日期", "want an RFC 3339 time or a YYYY-MM-DD date")
+		if f.Since, err = httpjson.Instant(q.Get("since"), a.cfg.Location); err != nil {
+			return 0, nil, httpjson.Field("since", "应为 RFC 3339 时间或 YYYY-MM-DD 日期", "want an RFC 3339 time or a YYYY-MM-DD date")
 		}
-		if f.Until, err = a.instant(q.Get("until")); err != nil {
-			return 0, nil, field("until", "应为 RFC 3339 时间或 YYYY-MM-DD 日期", "want an RFC 3339 time or a YYYY-MM-DD date")
+		if f.Until, err = httpjson.Instant(q.Get("until"), a.cfg.Location); err != nil {
+			return 0, nil, httpjson.Field("until", "应为 RFC 3339 时间或 YYYY-MM-DD 日期", "want an RFC 3339 time or a YYYY-MM-DD date")
 		}
 		if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
-			return 0, nil, field("until", "应晚于 since", "must be after since")
+			return 0, nil, httpjson.Field("until", "应晚于 since", "must be after since")
 		}
 		f.Limit = 100
 		if v := q.Get("limit"); v != "" {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 1 || n > 1000 {
-				return 0, nil, field("limit", "应为 1 到 1000 的整数", "want a whole number from 1 to 1000")
+				return 0, nil, httpjson.Field("limit", "应为 1 到 1000 的整数", "want a whole number from 1 to 1000")
 			}
 			f.Limit = n
 		}
@@ -266,19 +205,8 @@ func (a *API) List() http.Handler {
 	})
 }
 
-// instant reads since or until: "" is none.
-func (a *API) instant(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	return time.ParseInLocation(time.DateOnly, s, a.cfg.Location)
-}
-
-func outside(code string, p *access.Principal) *problem {
-	return fail(http.StatusForbidden, "区域 "+code+" 不在您的权限范围（"+string(p.Region)+"）内",
+func outside(code string, p *access.Principal) *httpjson.Problem {
+	return httpjson.Fail(http.StatusForbidden, "区域 "+code+" 不在您的权限范围（"+string(p.Region)+"）内",
 		"region "+code+" is outside your scope ("+string(p.Region)+")")
 }
 
@@ -319,7 +247,7 @@ func (a *API) visible(ctx context.Context, id string, p *access.Principal) (repo
 // acknowledgements and notifications; 404 when there is none in the
 // caller's scope.
 func (a *API) Detail() http.Handler {
-	return a.handler(func(r *http.Request, p *access.Principal) (int, any, error) {
+	return httpjson.Handler(a.cfg.Logger, "report api", nil, func(r *http.Request, p *access.Principal) (int, any, error) {
 		id := r.PathValue("id")
 		if _, err := a.visible(r.Context(), id, p); err != nil {
 			return 0, nil, err
@@ -345,16 +273,16 @@ type AckRequest struct {
 // leaders and administrators may (403 for analysts); 404 when there is no
 // such report in the caller's scope, 409 when it is resolved.
 func (a *API) Ack() http.Handler {
-	return a.handler(func(r *http.Request, p *access.Principal) (int, any, error) {
+	return httpjson.Handler(a.cfg.Logger, "report api", nil, func(r *http.Request, p *access.Principal) (int, any, error) {
 		if !CanAck(p) {
-			return 0, nil, fail(http.StatusForbidden, "只有值班员、领导和管理员可以确认特别呈报", "only operators, leaders and administrators may acknowledge reports")
+			return 0, nil, httpjson.Fail(http.StatusForbidden, "只有值班员、领导和管理员可以确认特别呈报", "only operators, leaders and administrators may acknowledge reports")
 		}
 		var in AckRequest
-		if err := decode(r, &in, true); err != nil {
+		if err := httpjson.Decode(r, &in, MaxBody, true); err != nil {
 			return 0, nil, err
 		}
 		if len(in.Comment) > 2000 {
-			return 0, nil, field("comment", "最多 2000 字节", "at most 2000 bytes")
+			return 0, nil, httpjson.Field("comment", "最多 2000 字节", "at most 2000 bytes")
 		}
 		id := r.PathValue("id")
 		if _, err := a.visible(r.Context(), id, p); err != nil {
@@ -365,9 +293,9 @@ func (a *API) Ack() http.Handler {
 		case errors.Is(err, report.ErrNotFound):
 			return 0, nil, errNoReport
 		case errors.Is(err, report.ErrResolved):
-			return 0, nil, fail(http.StatusConflict, "该特别呈报已解除，无需确认", "the report is resolved; there is nothing to acknowledge")
+			return 0, nil, httpjson.Fail(http.StatusConflict, "该特别呈报已解除，无需确认", "the report is resolved; there is nothing to acknowledge")
 		case errors.Is(err, report.ErrInvalid):
-			return 0, nil, fail(http.StatusBadRequest, "确认无效："+managerReason(err), "invalid acknowledgement: "+managerReason(err))
+			return 0, nil, httpjson.Fail(http.StatusBadRequest, "确认无效："+managerReason(err), "invalid acknowledgement: "+managerReason(err))
 		case err != nil:
 			return 0, nil, fmt.Errorf("ack report %s: %w", id, err)
 		}
@@ -395,7 +323,7 @@ type SilencesAnswer struct {
 // of every region), soonest ending first. Every signed-in user may read
 // them: they say why a report is not listed.
 func (a *API) Silences() http.Handler {
-	return a.handler(func(r *http.Request, p *access.Principal) (int, any, error) {
+	return httpjson.Handler(a.cfg.Logger, "report api", nil, func(r *http.Request, p *access.Principal) (int, any, error) {
 		out := []report.Silence{}
 		for _, s := range a.cfg.Reports.Silences() {
 			if bearsOn(s, p) {
@@ -451,55 +379,55 @@ func (in SilenceRequest) silence(p *access.Principal, now time.Time) (report.Sil
 		s.Region = string(p.Region)
 	}
 	if _, err := region.ParseCode(s.Region); err != nil {
-		return s, field("region", "不是行政区划代码", err.Error())
+		return s, httpjson.Field("region", "不是行政区划代码", err.Error())
 	}
 	if !p.Covers(s.Region) {
 		return s, outside(s.Region, p)
 	}
 	if _, ok := report.ParseSeverity(s.Severity); s.Severity != "" && !ok {
-		return s, field("severity", fmt.Sprintf("未知级别 %q（info、warning、critical）", s.Severity),
+		return s, httpjson.Field("severity", fmt.Sprintf("未知级别 %q（info、warning、critical）", s.Severity),
 			fmt.Sprintf("unknown severity %q (info, warning, critical)", s.Severity))
 	}
 	if len(s.Rule) > 200 {
-		return s, field("rule", "最多 200 字节", "at most 200 bytes")
+		return s, httpjson.Field("rule", "最多 200 字节", "at most 200 bytes")
 	}
 	start := now
 	if in.StartsAt != "" {
 		t, err := time.Parse(time.RFC3339, in.StartsAt)
 		if err != nil {
-			return s, field("starts_at", "应为 RFC 3339 时间", "want an RFC 3339 time")
+			return s, httpjson.Field("starts_at", "应为 RFC 3339 时间", "want an RFC 3339 time")
 		}
 		s.StartsAt, start = t, t
 	}
 	switch {
 	case in.EndsAt != "" && in.Duration != "":
-		return s, field("duration", "给出 ends_at 或 duration 之一，不要同时给出", "give ends_at or duration, not both")
+		return s, httpjson.Field("duration", "给出 ends_at 或 duration 之一，不要同时给出", "give ends_at or duration, not both")
 	case in.EndsAt != "":
 		t, err := time.Parse(time.RFC3339, in.EndsAt)
 		if err != nil {
-			return s, field("ends_at", "应为 RFC 3339 时间", "want an RFC 3339 time")
+			return s, httpjson.Field("ends_at", "应为 RFC 3339 时间", "want an RFC 3339 time")
 		}
 		s.EndsAt = t
 	case in.Duration != "":
 		d, err := time.ParseDuration(in.Duration)
 		if err != nil || d <= 0 || d > maxSilence {
-			return s, field("duration", "应为正的时长（如 2h、90m），最长一年", "want a positive duration (2h, 90m), at most a year")
+			return s, httpjson.Field("duration", "应为正的时长（如 2h、90m），最长一年", "want a positive duration (2h, 90m), at most a year")
 		}
 		s.EndsAt = start.Add(d)
 	default:
-		return s, field("ends_at", "缺少；给出 ends_at 或 duration", "missing; give ends_at or duration")
+		return s, httpjson.Field("ends_at", "缺少；给出 ends_at 或 duration", "missing; give ends_at or duration")
 	}
 	if !s.EndsAt.After(start) || !s.EndsAt.After(now) {
-		return s, field("ends_at", "应晚于开始时间和当前时间", "must be after starts_at and now")
+		return s, httpjson.Field("ends_at", "应晚于开始时间和当前时间", "must be after starts_at and now")
 	}
 	if s.EndsAt.Sub(start) > maxSilence {
-		return s, field("ends_at", "静默最长一年", "a silence lasts at most a year")
+		return s, httpjson.Field("ends_at", "静默最长一年", "a silence lasts at most a year")
 	}
 	if s.Comment == "" {
-		return s, field("comment", "缺少；请说明静默的原因", "missing; say why")
+		return s, httpjson.Field("comment", "缺少；请说明静默的原因", "missing; say why")
 	}
 	if len(s.Comment) > 2000 {
-		return s, field("comment", "最多 2000 字节", "at most 2000 bytes")
+		return s, httpjson.Field("comment", "最多 2000 字节", "at most 2000 bytes")
 	}
 	return s, nil
 }
@@ -507,12 +435,12 @@ func (in SilenceRequest) silence(p *access.Principal, now time.Time) (report.Sil
 // AddSilence serves POST SilencesPath (operators and administrators): the
 // silence, created by the caller, applies at once; 201 with the silence.
 func (a *API) AddSilence() http.Handler {
-	return a.handler(func(r *http.Request, p *access.Principal) (int, any, error) {
+	return httpjson.Handler(a.cfg.Logger, "report api", nil, func(r *http.Request, p *access.Principal) (int, any, error) {
 		if !CanSilence(p) {
-			return 0, nil, fail(http.StatusForbidden, "只有值班员和管理员可以设置静默", "only operators and administrators may add silences")
+			return 0, nil, httpjson.Fail(http.StatusForbidden, "只有值班员和管理员可以设置静默", "only operators and administrators may add silences")
 		}
 		var in SilenceRequest
-		if err := decode(r, &in, false); err != nil {
+		if err := httpjson.Decode(r, &in, MaxBody, false); err != nil {
 			return 0, nil, err
 		}
 		s, err := in.silence(p, a.cfg.Reports.Now())
@@ -522,7 +450,7 @@ func (a *API) AddSilence() http.Handler {
 		s, err = a.cfg.Reports.AddSilence(r.Context(), s)
 		switch {
 		case errors.Is(err, report.ErrInvalid):
-			return 0, nil, fail(http.StatusBadRequest, "静默无效："+managerReason(err), "invalid silence: "+managerReason(err))
+			return 0, nil, httpjson.Fail(http.StatusBadRequest, "静默无效："+managerReason(err), "invalid silence: "+managerReason(err))
 		case err != nil:
 			return 0, nil, fmt.Errorf("add silence: %w", err)
 		}
@@ -535,9 +463,9 @@ func (a *API) AddSilence() http.Handler {
 // not bear on the caller's scope is not found; one of a region above it
 // is not theirs to end (403).
 func (a *API) ExpireSilence() http.Handler {
-	return a.handler(func(r *http.Request, p *access.Principal) (int, any, error) {
+	return httpjson.Handler(a.cfg.Logger, "report api", nil, func(r *http.Request, p *access.Principal) (int, any, error) {
 		if !CanSilence(p) {
-			return 0, nil, fail(http.StatusForbidden, "只有值班员和管理员可以结束静默", "only operators and administrators may expire silences")
+			return 0, nil, httpjson.Fail(http.StatusForbidden, "只有值班员和管理员可以结束静默", "only operators and administrators may expire silences")
 		}
 		id := r.PathValue("id")
 		all := a.cfg.Reports.Silences()
@@ -565,49 +493,4 @@ func (a *API) ExpireSilence() http.Handler {
 		}
 		return 0, nil, nil
 	})
-}
-
-// decode reads a JSON body of at most MaxBody bytes into v, naming the
-// field at fault; emptyOK lets an empty body stand for zero values.
-func decode(r *http.Request, v any, emptyOK bool) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			return fail(http.StatusUnsupportedMediaType, "请求体应为 JSON（application/json）", "want a JSON body (application/json)")
-		}
-	}
-	tooLarge := fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("请求体超过 %d 字节", MaxBody), fmt.Sprintf("body larger than %d bytes", MaxBody))
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
-	// The route's own bound (server.LimitBody) may stop the read first.
-	var maxErr *http.MaxBytesError
-	switch {
-	case errors.As(err, &maxErr):
-		return tooLarge
-	case err != nil:
-		return fail(http.StatusBadRequest, "读取请求体失败", "reading the body failed")
-	case len(body) > MaxBody:
-		return tooLarge
-	}
-	if len(strings.TrimSpace(string(body))) == 0 {
-		if emptyOK {
-			return nil
-		}
-		return fail(http.StatusBadRequest, "缺少 JSON 请求体", "missing JSON body")
-	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	err = dec.Decode(v)
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return field(typeErr.Field, "类型错误，应为 "+typeErr.Type.String(), "wrong type, want "+typeErr.Type.String())
-	case err != nil && strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return field(name, "未知字段", "unknown field")
-	case err != nil:
-		return fail(http.StatusBadRequest, "请求体不是有效的 JSON 对象", "the body is not a valid JSON object")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return fail(http.StatusBadRequest, "JSON 对象之后还有内容", "data after the JSON object")
-	}
-	return nil
 }
