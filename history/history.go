@@ -102,6 +102,12 @@ func (r *Recorder) record(ctx context.Context, byDept bool) (int, error) {
 	// is ~1.35M values, and holding all five periods' results and points
 	// at once took the heap to 2 GB.
 	for _, p := range r.cfg.Periods {
+		// A cycle is seconds of work with departments: the last one at
+		// shutdown must give up when its time is out, not hold the
+		// process past its stop grace.
+		if err := ctx.Err(); err != nil {
+			return total, fmt.Errorf("history: cycle stopped before %s: %w", p, err)
+		}
 		var err error
 		r.results, err = r.eng.AppendResults(r.results[:0], p, byDept)
 		if err != nil {
@@ -109,7 +115,12 @@ func (r *Recorder) record(ctx context.Context, byDept bool) (int, error) {
 		}
 		// A fresh slice each period: a store may keep what it is given.
 		pts := make([]store.Point, 0, len(r.results))
-		for _, res := range r.results {
+		for i, res := range r.results {
+			if i%(1<<16) == 0 && i > 0 {
+				if err := ctx.Err(); err != nil {
+					return total, fmt.Errorf("history: cycle stopped in %s: %w", p, err)
+				}
+			}
 			period := p.String()
 			if def, ok := indicator.Lookup(res.Indicator); ok && !def.Periodic {
 				// The catalog has no period: record it once per cycle.
@@ -181,8 +192,10 @@ func (r *Recorder) Run(ctx context.Context) {
 	}
 }
 
-// finalTimeout bounds the last cycle at shutdown.
-const finalTimeout = 30 * time.Second
+// finalTimeout bounds the last cycle at shutdown: well inside the stop
+// grace of service managers (Kubernetes gives 30 s in all, systemd 90 s),
+// with the rest of the shutdown after it.
+const finalTimeout = 10 * time.Second
 
 func (r *Recorder) cycle(ctx context.Context) {
 	start := time.Now()

@@ -142,3 +142,26 @@ func TestDepartmentsEveryNthCycle(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordGivesUpWhenItsContextEnds: the last cycle at shutdown is
+// bounded, so a cycle asked with an ended context stops before writing
+// rather than holding the process.
+func TestRecordGivesUpWhenItsContextEnds(t *testing.T) {
+	loc, _ := time.LoadLocation("Asia/Shanghai")
+	now := time.Date(2026, 10, 9, 12, 0, 0, 0, loc)
+	eng, err := engine.New(engine.Config{Calendar: calendar.Default(loc), Now: now.UnixNano()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.UpsertCalls([]record.Call{{ID: "k1", Region: "620802", Offered: now.Add(-time.Hour).UnixNano(), Answered: true, WaitSeconds: 20}})
+	inner := &memWriter{}
+	rec := New(Config{}, eng, store.NewWriter(inner, store.WriterConfig{SnapshotEvery: time.Hour}))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if n, err := rec.Record(ctx); err == nil || n != 0 || len(inner.pts) != 0 {
+		t.Fatalf("a cycle with an ended context wrote %d points (store %d), err %v", n, len(inner.pts), err)
+	}
+	if n, err := rec.Record(context.Background()); err != nil || n == 0 {
+		t.Fatalf("the next cycle: %d points, %v", n, err)
+	}
+}
