@@ -696,9 +696,10 @@ func TestReportsEveryRuleType(t *testing.T) {
 			t.Errorf("message %s links %q, want the phone page of its region %q", p.ID, p.URL, want)
 		}
 	}
-	if n := len(e.deliveries(t, admin, "receiver=ding&limit=1000")); n < 13 {
-		t.Errorf("delivery log of ding: %d entries, want at least 13 (7 firing, 6 resolved)", n)
-	}
+	// The log is written after the robot answered.
+	testkit.WaitFor(t, "13 entries of ding in the delivery log (7 firing, 6 resolved)", func() bool {
+		return len(e.deliveries(t, admin, "receiver=ding&limit=1000")) >= 13
+	})
 }
 
 // quietRules: one rule under quiet hours that hold now, one a silence
@@ -778,7 +779,14 @@ func TestReportsSilenceAndQuietHours(t *testing.T) {
 	if d := e.detail(t, duty, muted.ID); !d.Report.Silenced || len(d.Notifications) != 0 {
 		t.Errorf("silenced report: silenced %v, notifications %+v; want silenced, none", d.Report.Silenced, d.Notifications)
 	}
-	if ds := e.deliveries(t, duty, "limit=1000"); len(ds) != 2 {
+	// The log is written after the receiver answered: wait for both
+	// entries, then there must be no more.
+	var ds []notify.LoggedDelivery
+	testkit.WaitFor(t, "the delivery log of the control and the marker", func() bool {
+		ds = e.deliveries(t, duty, "limit=1000")
+		return len(ds) >= 2
+	})
+	if len(ds) != 2 {
 		t.Errorf("delivery log: %d entries, want 2 (control, marker): %+v", len(ds), ds)
 	}
 
