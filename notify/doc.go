@@ -15,4 +15,9 @@
 // Alertmanager's does. Receivers are configured as data (a receivers:
 // list read strictly with yamlconf, see ReadReceivers) and their secrets
 // print as <secret>, their URLs with every query value redacted.
+//
+// A Message may carry Attachments (a bulletin's PDF): e-mail sends them
+// as multipart/mixed parts in base64, named in RFC 2231 and RFC 2047,
+// within Email.MaxAttachments (10 MiB by default; a file past the cap is
+// named in the text instead); the robots and webhooks send the link.
 package notify

@@ -16,6 +16,7 @@ import (
 	"net/smtp"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,7 +50,15 @@ type Email struct {
 	Location *time.Location
 	// Now dates the messages; nil is time.Now.
 	Now func() time.Time
+	// MaxAttachments caps the bytes of the files one message carries
+	// (before base64); 0 is DefaultMaxAttachments. A file that would pass
+	// the cap is left out and the body says so, with its link.
+	MaxAttachments int64
 }
+
+// DefaultMaxAttachments is the attachments' cap of a message: mail
+// servers commonly refuse messages over 10–25 MiB, and base64 adds a third.
+const DefaultMaxAttachments = 10 << 20
 
 var _ Limited = (*Email)(nil)
 
@@ -166,7 +175,10 @@ func (e *Email) send(ctx context.Context, m Message) (bool, error) {
 }
 
 // compose writes m as an RFC 5322 message: UTF-8 text in base64, the
-// subject and display names in RFC 2047 encoded words.
+// subject and display names in RFC 2047 encoded words. With attachments
+// (m's and, in a digest, its parts') it is multipart/mixed: the text,
+// then each file in base64 with its name in RFC 2231 (filename*) and RFC
+// 2047 (filename, for older readers).
 func (e *Email) compose(m Message) []byte {
 	now := time.Now
 	if e.Now != nil {
@@ -192,16 +204,126 @@ func (e *Email) compose(m Message) []byte {
 	header("Message-ID", "<"+hex.EncodeToString(sum[:16])+"@yiping.notify>")
 	header("X-Yiping-Message-Ids", mime.QEncoding.Encode("UTF-8", strings.Join(m.IDs(), " ")))
 	header("MIME-Version", "1.0")
+	files, left := e.attachments(m)
+	text := renderText(m, loc)
+	if len(left) > 0 {
+		text += "\n附件过大，未随邮件发送（attachments too large, not attached）：" + strings.Join(left, "、") + "\n"
+	}
+	if len(files) == 0 {
+		header("Content-Type", `text/plain; charset="UTF-8"`)
+		header("Content-Transfer-Encoding", "base64")
+		b.WriteString("\r\n")
+		writeBase64(&b, []byte(text))
+		return b.Bytes()
+	}
+	// base64 and the headers below never hold "-": the boundary cannot
+	// occur in a part.
+	boundary := "yiping-" + hex.EncodeToString(sum[16:28])
+	header("Content-Type", `multipart/mixed; boundary="`+boundary+`"`)
+	b.WriteString("\r\n")
+	b.WriteString("--" + boundary + "\r\n")
 	header("Content-Type", `text/plain; charset="UTF-8"`)
 	header("Content-Transfer-Encoding", "base64")
 	b.WriteString("\r\n")
-	body := base64.StdEncoding.EncodeToString([]byte(renderText(m, loc)))
+	writeBase64(&b, []byte(text))
+	for _, f := range files {
+		name := attachmentName(f.Name)
+		ct := f.ContentType
+		if _, _, err := mime.ParseMediaType(ct); err != nil || ct == "" || strings.ContainsAny(ct, "\r\n") {
+			ct = "application/octet-stream"
+		}
+		b.WriteString("--" + boundary + "\r\n")
+		// Folded between parameters: a long name stays under 998 bytes a
+		// line.
+		header("Content-Type", ct+";\r\n name="+quotedName(name))
+		header("Content-Disposition", "attachment;\r\n filename="+quotedName(name)+";\r\n filename*=UTF-8''"+rfc2231(name))
+		header("Content-Transfer-Encoding", "base64")
+		b.WriteString("\r\n")
+		writeBase64(&b, f.Data)
+	}
+	b.WriteString("--" + boundary + "--\r\n")
+	return b.Bytes()
+}
+
+// attachments are the files m carries within the cap, in order, and the
+// names of those left out.
+func (e *Email) attachments(m Message) (files []Attachment, left []string) {
+	limit := e.MaxAttachments
+	if limit <= 0 {
+		limit = DefaultMaxAttachments
+	}
+	all := slices.Clone(m.Attachments)
+	for _, p := range m.Parts {
+		all = append(all, p.Attachments...)
+	}
+	var total int64
+	for _, f := range all {
+		if total+int64(len(f.Data)) > limit {
+			left = append(left, fmt.Sprintf("%s（%d KiB）", attachmentName(f.Name), (len(f.Data)+1023)/1024))
+			continue
+		}
+		total += int64(len(f.Data))
+		files = append(files, f)
+	}
+	return files, left
+}
+
+// writeBase64 writes data in base64, 76 characters a line.
+func writeBase64(b *bytes.Buffer, data []byte) {
+	body := base64.StdEncoding.EncodeToString(data)
 	for len(body) > 76 {
 		b.WriteString(body[:76] + "\r\n")
 		body = body[76:]
 	}
 	b.WriteString(body + "\r\n")
-	return b.Bytes()
+}
+
+// attachmentName is a file name safe in a header and on a disk: no
+// control characters, quotes, backslashes or path, at most 100 runes.
+func attachmentName(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r < 0x20 || r == 0x7f || r == '"' || r == '\\' || r == '/':
+			return '_'
+		}
+		return r
+	}, s)
+	s = strings.TrimSpace(s)
+	if r := []rune(s); len(r) > 100 {
+		s = string(r[:100])
+	}
+	if s == "" {
+		s = "attachment"
+	}
+	return s
+}
+
+// quotedName is name as a quoted header parameter: as it is when it is
+// printable ASCII, else an RFC 2047 encoded word (what older mail
+// clients read).
+func quotedName(name string) string {
+	for i := 0; i < len(name); i++ {
+		if name[i] < 0x20 || name[i] > 0x7e {
+			return `"` + mime.BEncoding.Encode("UTF-8", name) + `"`
+		}
+	}
+	return `"` + name + `"`
+}
+
+// rfc2231 percent-encodes name for filename*=UTF-8”… (RFC 2231, RFC
+// 5987): every byte but the unreserved ASCII ones.
+func rfc2231(name string) string {
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c < 0x80 && (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$&+-.^_`|~", c) >= 0) {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
 }
 
 // retrySMTP: a 4xx reply is temporary by definition, a 5xx permanent; a

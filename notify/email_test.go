@@ -14,6 +14,7 @@ import (
 	"io"
 	"math/big"
 	"mime"
+	"mime/multipart"
 	"net"
 	"net/mail"
 	"os"
@@ -336,6 +337,76 @@ func TestEmailCompose(t *testing.T) {
 		t.Errorf("Message-ID %q, %q", id, again.Header.Get("Message-ID"))
 	}
 	for _, line := range strings.Split(string(raw), "\r\n") {
+		if len(line) > 998 {
+			t.Errorf("a line of %d bytes", len(line))
+		}
+	}
+}
+
+// TestEmailAttachment sends a PDF with a Chinese file name through a real
+// SMTP server and reads it back: multipart/mixed, the text first, the file
+// in base64 with its name in RFC 2231 and RFC 2047; a file over the cap is
+// left out and the body says so.
+func TestEmailAttachment(t *testing.T) {
+	addr, out := startSMTP(t, "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:PORT")
+	pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte{0, 0xff, '-', '\r', '\n'}, 3000)...)
+	m := testMessage(6, 50)
+	name := "甘肃省政务服务数据月报 2026年9月\".pdf"
+	m.Attachments = []Attachment{
+		{Name: name, ContentType: "application/pdf", Data: pdf},
+		{Name: "big.bin", Data: make([]byte, 4096)},
+	}
+	e := testEmail("smtp://" + addr)
+	e.MaxAttachments = int64(len(pdf)) + 100
+	if retry, err := e.Notify(testContext(t), m); err != nil {
+		t.Fatalf("Notify: %v (retry %v)", err, retry)
+	}
+	got := received(t, out.String())
+	mt, params, err := mime.ParseMediaType(got.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/mixed" {
+		t.Fatalf("Content-Type %q: %v", got.Header.Get("Content-Type"), err)
+	}
+	mr := multipart.NewReader(got.Body, params["boundary"])
+	var parts []*multipart.Part
+	var bodies [][]byte
+	for {
+		p, err := mr.NextRawPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(p)
+		dec, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(raw)), ""))
+		if err != nil {
+			t.Fatalf("part %d: %v", len(parts), err)
+		}
+		parts, bodies = append(parts, p), append(bodies, dec)
+	}
+	if len(parts) != 2 {
+		t.Fatalf("%d parts, want the text and one file", len(parts))
+	}
+	text := string(bodies[0])
+	if !strings.Contains(text, "查看详情："+m.URL) || !strings.Contains(text, "附件过大") || !strings.Contains(text, "big.bin") {
+		t.Errorf("text part:\n%s", text)
+	}
+	if !bytes.Equal(bodies[1], pdf) {
+		t.Errorf("the attachment differs: %d bytes, want %d", len(bodies[1]), len(pdf))
+	}
+	wantName := "甘肃省政务服务数据月报 2026年9月_.pdf" // the quote is replaced
+	if fn := parts[1].FileName(); fn != wantName {
+		t.Errorf("file name %q, want %q (Content-Disposition %q)", fn, wantName, parts[1].Header.Get("Content-Disposition"))
+	}
+	if ct := parts[1].Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/pdf;") {
+		t.Errorf("Content-Type %q", ct)
+	}
+	// The RFC 2047 form, for readers that do not know RFC 2231.
+	_, cd, _ := mime.ParseMediaType(strings.Replace(parts[1].Header.Get("Content-Disposition"), "filename*", "x", 1))
+	if w, err := new(mime.WordDecoder).DecodeHeader(cd["filename"]); err != nil || w != wantName {
+		t.Errorf("RFC 2047 filename %q: %q, %v", cd["filename"], w, err)
+	}
+	for _, line := range strings.Split(string(e.compose(m)), "\r\n") {
 		if len(line) > 998 {
 			t.Errorf("a line of %d bytes", len(line))
 		}

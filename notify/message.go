@@ -65,10 +65,22 @@ type Message struct {
 	// Time is when the report was raised.
 	Time   time.Time
 	Labels map[string]string
+	// Attachments are files only e-mail carries (a bulletin's PDF); the
+	// robots and webhooks get URL instead. See Email.MaxAttachments.
+	Attachments []Attachment
 	// Parts are the messages a digest stands for (nil for a single
 	// message): the Dispatcher folds what a channel's rate cannot carry
 	// one by one into a digest.
 	Parts []Message
+}
+
+// Attachment is a file attached to an e-mail.
+type Attachment struct {
+	// Name is the file name as the reader sees it (Chinese allowed).
+	Name string
+	// ContentType is its MIME type; "" is application/octet-stream.
+	ContentType string
+	Data        []byte
 }
 
 // IDs returns the ids of the messages m carries: its parts' for a
