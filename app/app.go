@@ -24,6 +24,7 @@ import (
 	promcollectors "github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/yiping-ioc/yiping/access"
+	"github.com/yiping-ioc/yiping/bulletin"
 	"github.com/yiping-ioc/yiping/calendar"
 	"github.com/yiping-ioc/yiping/collectors"
 	"github.com/yiping-ioc/yiping/collectors/all"
@@ -91,9 +92,23 @@ type Options struct {
 	// ReportClock is the clock the special reports are judged by (a
 	// rule's "for", silent sources, escalation, repeats, quiet hours,
 	// acknowledgements and silences); nil means time.Now. Tests move it
-	// to pass an escalation's half hour in a second.
+	// to pass an escalation's half hour in a second. The supervision
+	// orders (督办) are timed by it too (deadlines, reminders, overdue
+	// notices), so one moved clock makes an order overdue and its special
+	// report fire.
 	ReportClock func() time.Time
-	Logger      *slog.Logger
+	// DispatchEvery is how often reminders and overdue notices of
+	// supervision orders are looked for and the screens' order boards
+	// republished (an action on an order publishes at once); default 30 s.
+	DispatchEvery time.Duration
+	// BulletinsFile lists the scheduled bulletins (快报, 周报, 月报); ""
+	// takes the built-in sample (bulletin/sample.yaml) on the demo and
+	// schedules none otherwise.
+	BulletinsFile string
+	// BulletinClock is the clock the bulletins are scheduled and dated
+	// by; nil is the system clock. Tests move it to an issue time.
+	BulletinClock bulletin.Clock
+	Logger        *slog.Logger
 }
 
 // App is the serving product, built and ready to run.
@@ -125,8 +140,11 @@ type App struct {
 	demo       *demo.Started // nil without the demo
 	deliveries *notify.SQLLog
 	dispatch   *notify.Dispatcher
+	rules      *report.Rules
+	orders     *orderState
 	reports    *report.Manager
 	reportAPI  *reportapi.API
+	bulletins  *bulletinState
 	mobile     *mobile.Mobile
 	judgeNow   chan struct{}
 	counts     *trend.Counts
@@ -160,6 +178,9 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	}
 	if opts.ReportClock == nil {
 		opts.ReportClock = time.Now
+	}
+	if opts.DispatchEvery <= 0 {
+		opts.DispatchEvery = scanEvery
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
@@ -234,6 +255,12 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 	if err := a.buildReports(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.buildDispatch(ctx); err != nil {
+		return nil, err
+	}
+	if err := a.buildBulletins(); err != nil {
 		return nil, err
 	}
 	if err := a.buildPages(); err != nil {
@@ -380,7 +407,7 @@ func portOf(addr string) string {
 func (a *App) buildPages() error {
 	var err error
 	a.wall, err = wall.New(wall.Config{
-		Screens: a.screens, Live: a.eng, History: a.hist, Presenter: a.presenter, Reports: a.reportBoard, Surges: a.surgePub.Board,
+		Screens: a.screens, Live: a.eng, History: a.hist, Presenter: a.presenter, Reports: a.reportBoard, Surges: a.surgePub.Board, Orders: a.orderBoard,
 		Sources: func() []string {
 			var names []string
 			for _, s := range a.runner.Sources() {
@@ -395,7 +422,7 @@ func (a *App) buildPages() error {
 	}
 	a.console, err = console.New(console.Config{
 		Live: a.eng, History: a.hist, Regions: region.Default(), Targets: a.targets, Location: a.loc,
-		SessionAPI: login.SessionPath, Logger: a.component("console"),
+		SessionAPI: login.SessionPath, CanIssue: canIssue, Logger: a.component("console"),
 	})
 	return err
 }
@@ -436,6 +463,8 @@ func (a *App) Run(ctx context.Context, l net.Listener) error {
 	run(a.pulse.Run)
 	run(a.judge)
 	run(a.surgePub.Run)
+	run(a.dispatchLoop)
+	run(a.runBulletins)
 	rec := history.New(history.Config{Interval: a.opts.HistoryEvery, Logger: a.component("history")}, a.eng, a.writer)
 	run(rec.Run)
 	// The days before the store began (a fresh install, the demo), filled

@@ -47,6 +47,7 @@ func (a *App) buildReports(ctx context.Context) error {
 			return fmt.Errorf("rules: %w", err)
 		}
 	}
+	a.rules = rules
 	cfgs := rules.Receivers
 	have := map[string]bool{}
 	for _, c := range cfgs {
@@ -107,7 +108,7 @@ func (a *App) buildReports(ctx context.Context) error {
 func (a *App) judge(ctx context.Context) {
 	t := time.NewTicker(evaluateEvery)
 	defer t.Stop()
-	in := report.Inputs{Values: engineValues{a.eng}, Sources: a.runner, Detector: a.surges()}
+	in := report.Inputs{Values: engineValues{a.eng}, Sources: a.runner, Detector: a.surges(), Orders: a}
 	for {
 		if err := a.reports.Evaluate(ctx, a.opts.ReportClock(), in); err != nil && ctx.Err() == nil {
 			a.log.Error("special reports", "err", err)

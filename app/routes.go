@@ -110,6 +110,8 @@ func (a *App) routes() []route {
 	rs = append(rs, a.wallRoutes()...)
 	rs = append(rs, a.consoleRoutes()...)
 	rs = append(rs, a.reportRoutes()...)
+	rs = append(rs, a.dispatchRoutes()...)
+	rs = append(rs, a.bulletinRoutes()...)
 	if a.intake != nil {
 		rs = append(rs, route{method: "POST", path: "/api/ingest/:kind", access: ingest, body: a.intakeBody(), noStore: true, fiber: a.intake})
 	}
@@ -212,7 +214,7 @@ func (a *App) consoleRoutes() []route {
 			acc, noStore = public, false
 		}
 		rt := route{method: r.Method, path: r.Path, access: acc, noStore: noStore, fiber: r.Handler,
-			page: r.Path == "/console" || r.Path == "/console/ranking-chart"}
+			page: r.Path == "/console" || r.Path == "/console/ranking-chart" || r.Path == "/console/orders"}
 		if strings.HasPrefix(r.Path, "/api/export/") {
 			rt.audit = access.ActionExport
 		}

@@ -1,6 +1,8 @@
 package bulletin
 
 import (
+	_ "embed"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -54,6 +56,12 @@ type Bulletin struct {
 	// Cron is a daily bulletin's five-field schedule, when it has one
 	// instead of a time of day.
 	Cron string
+	// Receivers name the notification receivers (those of the rules
+	// file) told of every issue: a link, and the PDF by e-mail. The app
+	// checks the names (Config.UnknownReceivers).
+	Receivers []string
+
+	receiverLines []int // the line of each receiver, for errors
 
 	at   clockTime
 	cron cron.Schedule
@@ -90,11 +98,12 @@ const (
 	maxBulletins  = 200
 	maxRegions    = 500
 	maxTitleRunes = 60
+	maxReceivers  = 50
 )
 
 var (
 	topKeys    = []string{"bulletins"}
-	commonKeys = []string{"name", "type", "title", "regions", "indicators", "bottom", "at"}
+	commonKeys = []string{"name", "type", "title", "regions", "indicators", "bottom", "at", "receivers"}
 	typeKeys   = map[Type][]string{
 		Daily:   {"cron", "skip_rest_days"},
 		Weekly:  {"workday"},
@@ -103,6 +112,19 @@ var (
 	nameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,63}$`)
 	timeRE = regexp.MustCompile(`^([01][0-9]|2[0-3]):([0-5][0-9])$`)
 )
+
+//go:embed sample.yaml
+var sampleYAML []byte
+
+// Default returns the built-in bulletins (sample.yaml): the province's
+// daily, weekly and monthly bulletins and two cities' monthly ones.
+func Default() *Config {
+	c, err := Parse("bulletin/sample.yaml", sampleYAML)
+	if err != nil {
+		panic(err) // TestSampleFile reads the same file
+	}
+	return c
+}
 
 // Load reads a bulletins file (see Parse).
 func Load(path string) (*Config, error) {
@@ -148,6 +170,31 @@ func Parse(name string, data []byte) (*Config, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// UnknownReceivers reports the receivers the bulletins name that are not
+// in known, as "file:line: bulletins[i].receivers[j]: unknown receiver
+// "x" (did you mean …)", or nil.
+func (c *Config) UnknownReceivers(known []string) error {
+	var errs []error
+	for i, b := range c.Bulletins {
+		for j, name := range b.Receivers {
+			if slices.Contains(known, name) {
+				continue
+			}
+			line := 0
+			if j < len(b.receiverLines) {
+				line = b.receiverLines[j]
+			}
+			where := yamlconf.Index(yamlconf.JoinPath(yamlconf.Index("bulletins", i), "receivers"), j)
+			hint := yamlconf.Hint(name, known)
+			if len(known) == 0 {
+				hint = " (no receiver is configured: define receivers in the rules file, --rules)"
+			}
+			errs = append(errs, fmt.Errorf("%s:%d: %s: unknown receiver %q%s", c.File, line, where, name, hint))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Lookup returns the bulletin named name.
@@ -264,6 +311,22 @@ func readBulletin(r *yamlconf.Reader, n *yaml.Node, path string) (*Bulletin, boo
 	if v, ok := f["bottom"]; ok {
 		if x, ok := r.Int(v.Val, key("bottom"), 0, 50); ok {
 			b.Bottom = x
+		}
+	}
+	if v, ok := f["receivers"]; ok && !yamlconf.IsNull(v.Val) {
+		nodes, _ := r.Seq(v.Val, key("receivers"), "receiver names", 0, maxReceivers)
+		for i, rn := range nodes {
+			p := yamlconf.Index(key("receivers"), i)
+			s, ok := r.Str(rn, p)
+			if !ok {
+				continue
+			}
+			if slices.Contains(b.Receivers, s) {
+				r.Errorf(rn, p, "receiver %s listed twice", s)
+				continue
+			}
+			b.Receivers = append(b.Receivers, s)
+			b.receiverLines = append(b.receiverLines, rn.Line)
 		}
 	}
 

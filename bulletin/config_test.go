@@ -53,3 +53,25 @@ func TestParseErrors(t *testing.T) {
 		t.Errorf("empty file: %v %v", c, err)
 	}
 }
+
+// TestUnknownReceivers: receivers are names checked against the rules
+// file's, each unknown one with its file, line and a did-you-mean.
+func TestUnknownReceivers(t *testing.T) {
+	c, err := Parse("t.yaml", []byte("bulletins:\n  - name: a\n    type: daily\n    regions: [\"620000\"]\n    at: \"08:00\"\n    receivers:\n      - ops-webhook\n      - provnce-duty\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Bulletins[0].Receivers; len(got) != 2 || got[0] != "ops-webhook" {
+		t.Fatalf("receivers %v", got)
+	}
+	if err := c.UnknownReceivers([]string{"ops-webhook", "provnce-duty"}); err != nil {
+		t.Error(err)
+	}
+	err = c.UnknownReceivers([]string{"ops-webhook", "province-duty"})
+	if want := `t.yaml:8: bulletins[0].receivers[1]: unknown receiver "provnce-duty" (did you mean province-duty?)`; err == nil || err.Error() != want {
+		t.Errorf("got %v\nwant %s", err, want)
+	}
+	if _, err := Parse("t.yaml", []byte("bulletins:\n  - {name: a, type: daily, regions: [\"620000\"], at: \"08:00\", receivers: [x, x]}\n")); err == nil || !strings.Contains(err.Error(), "listed twice") {
+		t.Errorf("duplicate receiver: %v", err)
+	}
+}

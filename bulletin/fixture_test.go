@@ -29,7 +29,7 @@ func shanghai(t testing.TB) *time.Location {
 
 // sampleDir is the platform export of SPEC.md section 3 shared by the
 // project's tests (Gansu, September–October 2026).
-var sampleDir = filepath.Join("..", "..", "shared", "data", "sample")
+var sampleDir = filepath.Join("..", "cli", "testdata", "sample")
 
 // sample is the export loaded into an engine, and a history store holding
 // the engine's values (a replay, as package history records them) at the
@@ -52,7 +52,7 @@ var (
 func loadSample(t testing.TB) *sample {
 	t.Helper()
 	if _, err := os.Stat(sampleDir); err != nil {
-		t.Skipf("no sample export at %s: %v", sampleDir, err)
+		t.Fatalf("no sample export at %s (the copy of the platform export in the repository): %v", sampleDir, err)
 	}
 	sampleOnce.Do(func() { sampleVal, sampleErr = buildSample() })
 	if sampleErr != nil {

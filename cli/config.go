@@ -27,6 +27,7 @@ type serveFile struct {
 	Dashboards   string         `yaml:"dashboards"`
 	Targets      string         `yaml:"targets"`
 	Rules        string         `yaml:"rules"`
+	Bulletins    string         `yaml:"bulletins"`
 	Store        backend.Config `yaml:"store"`
 	// Access: the PostgreSQL DSN of users, sessions, tokens and audit
 	// (default SQLite in data_dir), the allowed browser origins and the
@@ -49,7 +50,7 @@ func loadServeFile(path string) (serveFile, error) {
 		return f, fmt.Errorf("config: %w", err)
 	}
 	// Files named in the config are found beside it.
-	for _, p := range []*string{&f.Collectors, &f.Dashboards, &f.Targets, &f.Rules} {
+	for _, p := range []*string{&f.Collectors, &f.Dashboards, &f.Targets, &f.Rules, &f.Bulletins} {
 		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(filepath.Dir(path), *p)
 		}
@@ -79,6 +80,7 @@ func resolve(fs *flag.FlagSet, o *serveOptions, f serveFile, getenv func(string)
 	str(&o.dashboardsDir, "dashboards", "YIPING_DASHBOARDS", f.Dashboards)
 	str(&o.targetsFile, "targets", "YIPING_TARGETS", f.Targets)
 	str(&o.rulesFile, "rules", "YIPING_RULES", f.Rules)
+	str(&o.bulletinsFile, "bulletins", "YIPING_BULLETINS", f.Bulletins)
 	str(&o.accessDSN, "access-dsn", "YIPING_ACCESS_DSN", f.AccessDSN)
 	list := func(dst *string, flagName, env string, file []string) {
 		switch {

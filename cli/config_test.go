@@ -19,6 +19,7 @@ demo: false
 collectors: sources.yaml
 dashboards: screens
 targets: /etc/yiping/targets.yaml
+bulletins: bulletins.yaml
 history_every: 30s
 store:
   kind: influxdb
@@ -45,6 +46,9 @@ store:
 			// Relative paths are beside the config file.
 			if o.dashboardsDir != filepath.Join(dir, "screens") || o.targetsFile != "/etc/yiping/targets.yaml" {
 				t.Errorf("dashboards %q targets %q", o.dashboardsDir, o.targetsFile)
+			}
+			if o.bulletinsFile != filepath.Join(dir, "bulletins.yaml") {
+				t.Errorf("bulletins %q", o.bulletinsFile)
 			}
 			if o.store.DataDir != "/var/lib/yiping" {
 				t.Errorf("store data dir %q", o.store.DataDir)
@@ -102,7 +106,14 @@ func TestServeConfigErrors(t *testing.T) {
 	// A bad screen or targets file stops the start, naming file and line.
 	os.WriteFile(filepath.Join(dir, "screen.yaml"), []byte("kind: screen\nid: mine\nregion: \"620100\"\nwidgets:\n  - {type: tiles, at: [0, 100, 800, 200], indicators: [answer_rat]}\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "targets.yaml"), []byte("levels:\n  city:\n    answer_rate: {target: 0.9, floor: 0.95}\n"), 0o644)
+	// A bulletins file: a misspelt key, and a receiver the rules do not
+	// define (the built-in rules define none).
+	bdir := t.TempDir()
+	os.WriteFile(filepath.Join(bdir, "bulletins.yaml"), []byte("bulletins:\n  - name: m\n    type: monthly\n    regions: [\"620000\"]\n    at: \"09:00\"\n    workdy: 3\n"), 0o644)
+	os.WriteFile(filepath.Join(bdir, "bulletins2.yaml"), []byte("bulletins:\n  - name: m\n    type: monthly\n    regions: [\"620000\"]\n    at: \"09:00\"\n    workday: 3\n    receivers: [province-duty]\n"), 0o644)
 	for _, tc := range []struct{ args, want []string }{
+		{[]string{"--bulletins", filepath.Join(bdir, "bulletins.yaml")}, []string{"bulletins.yaml:6", "did you mean workday"}},
+		{[]string{"--bulletins", filepath.Join(bdir, "bulletins2.yaml")}, []string{"bulletins2.yaml:7", `unknown receiver \"province-duty\"`}},
 		{[]string{"--dashboards", dir}, []string{"screen.yaml:5", "answer_rat"}},
 		{[]string{"--targets", filepath.Join(dir, "targets.yaml")}, []string{"targets.yaml:3", "floor"}},
 	} {

@@ -22,7 +22,7 @@ import (
 type serveOptions struct {
 	addr, dataDir, tz, collectorsFile string
 	dashboardsDir, targetsFile        string
-	rulesFile                         string
+	rulesFile, bulletinsFile          string
 	demo                              bool
 	historyEvery                      time.Duration
 	store                             backend.Config
@@ -35,7 +35,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o serveOptions
-	configFile := fs.String("config", os.Getenv("YIPING_CONFIG"), "configuration file, YAML: addr, data_dir, tz, demo, collectors, dashboards, targets, history_every, store{kind, influxdb{url, token, org, bucket}}, rules, access_dsn, allowed_origins, trusted_proxies (env YIPING_CONFIG)")
+	configFile := fs.String("config", os.Getenv("YIPING_CONFIG"), "configuration file, YAML: addr, data_dir, tz, demo, collectors, dashboards, targets, history_every, store{kind, influxdb{url, token, org, bucket}}, rules, bulletins, access_dsn, allowed_origins, trusted_proxies (env YIPING_CONFIG)")
 	fs.StringVar(&o.addr, "addr", ":8080", "listen address (env YIPING_ADDR)")
 	fs.StringVar(&o.dataDir, "data-dir", "./data", "where Yiping keeps its state: journal, history store, spool (env YIPING_DATA_DIR)")
 	fs.StringVar(&o.tz, "tz", "Asia/Shanghai", "business time zone (env YIPING_TZ)")
@@ -43,6 +43,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.dashboardsDir, "dashboards", "", "directory of wall screen definitions, YAML (default: the built-in screens; env YIPING_DASHBOARDS)")
 	fs.StringVar(&o.targetsFile, "targets", "", "targets, floors, weights and tiers per region level, YAML (default: SPEC.md's; env YIPING_TARGETS)")
 	fs.StringVar(&o.rulesFile, "rules", "", "special-report rules and their receivers, YAML (default: the built-in sample, report/sample.yaml; env YIPING_RULES)")
+	fs.StringVar(&o.bulletinsFile, "bulletins", "", "scheduled bulletins (快报/周报/月报) printed to PDF, YAML (default: with --demo the built-in sample, bulletin/sample.yaml, else none; env YIPING_BULLETINS; printing needs Chromium: YIPING_CHROME)")
 	fs.BoolVar(&o.demo, "demo", true, "run the built-in demo platform (Gansu) and collect from it (env YIPING_DEMO=0 turns it off)")
 	fs.DurationVar(&o.historyEvery, "history-every", 10*time.Second, "how often indicator values are recorded into the history store")
 	fs.StringVar(&o.accessDSN, "access-dsn", "", "PostgreSQL DSN of users, sessions, screen tokens and the audit log (default: SQLite in the data directory; env YIPING_ACCESS_DSN)")
@@ -132,7 +133,8 @@ func (o serveOptions) appOptions(log *slog.Logger) (app.Options, error) {
 	return app.Options{
 		Addr: o.addr, DataDir: o.dataDir, Location: loc,
 		CollectorsFile: o.collectorsFile, DashboardsDir: o.dashboardsDir, TargetsFile: o.targetsFile, RulesFile: o.rulesFile,
-		Demo: o.demo, HistoryEvery: o.historyEvery, Store: o.store, Getenv: os.Getenv, Logger: log,
+		BulletinsFile: o.bulletinsFile,
+		Demo:          o.demo, HistoryEvery: o.historyEvery, Store: o.store, Getenv: os.Getenv, Logger: log,
 		AccessDSN: o.accessDSN, AllowedOrigins: origins, TrustedProxies: proxies, MetricsToken: o.metricsToken,
 	}, nil
 }

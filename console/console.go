@@ -55,6 +55,10 @@ type Config struct {
 	// the most a late write into the past stays unseen.
 	CachePoints int
 	CacheTTL    time.Duration
+	// CanIssue tells whether the caller of a request (its context) may
+	// issue supervision orders to a unit of region: the ranking's red
+	// rows then link to the orders page's issue form. Nil: never.
+	CanIssue func(ctx context.Context, region string) bool
 }
 
 // Console serves the analyst's API and page. Create it with New.
@@ -155,5 +159,7 @@ func (c *Console) Routes() []Route {
 		get("/console/console.js", c.handleStatic("console.js")),
 		get("/console/console.css", c.handleStatic("console.css")),
 		get("/console/ranking-chart.js", c.handleStatic("ranking-chart.js")),
+		get(OrdersPath, c.handleOrders, query),
+		get("/console/orders.js", c.handleStatic("orders.js")),
 	}
 }

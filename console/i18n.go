@@ -15,7 +15,7 @@ var dict = map[string]map[string]string{
 		"unit_panel": "本级各项指标", "trend": "趋势", "compare_panel": "单位对比（勾选 2–4 个）",
 		"green": "达标", "amber": "预警", "red": "落后", "none": "—", "lang_switch": "English", "logout": "退出登录",
 		"ranking": "排名", "loading": "加载中…", "error": "出错", "clear": "清空", "pp": "个百分点",
-		"no_trend": "综合指数暂无趋势图", "breadcrumb": "当前位置",
+		"no_trend": "综合指数暂无趋势图", "breadcrumb": "当前位置", "issue_order": "督办", "orders": "督办",
 	},
 	"en": {
 		"title": "Yiping · Analyst console", "indicator": "Indicator", "period": "Period", "as_of": "As of", "live": "Live",
@@ -29,6 +29,6 @@ var dict = map[string]map[string]string{
 		"unit_panel": "All indicators of this unit", "trend": "Trend", "compare_panel": "Compare units (tick 2–4)",
 		"green": "On target", "amber": "Warning", "red": "Behind", "none": "—", "lang_switch": "中文", "logout": "Sign out",
 		"ranking": "Ranking", "loading": "Loading…", "error": "Error", "clear": "Clear", "pp": " pp",
-		"no_trend": "No trend for the composite score", "breadcrumb": "You are here",
+		"no_trend": "No trend for the composite score", "breadcrumb": "You are here", "issue_order": "Supervise", "orders": "Orders",
 	},
 }

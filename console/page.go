@@ -31,8 +31,8 @@ type staticFile struct {
 
 // pageAssets are the page templates and the files they load, read once.
 type pageAssets struct {
-	tpl, chartTpl *template.Template
-	files         map[string]staticFile // by name under /console/
+	tpl, chartTpl, ordersTpl *template.Template
+	files                    map[string]staticFile // by name under /console/
 }
 
 func loadPageAssets() (*pageAssets, error) {
@@ -44,7 +44,11 @@ func loadPageAssets() (*pageAssets, error) {
 	if pa.chartTpl, err = template.ParseFS(static, "static/ranking-chart.html"); err != nil {
 		return nil, fmt.Errorf("console: ranking chart template: %w", err)
 	}
+	if pa.ordersTpl, err = template.ParseFS(static, "static/orders.html"); err != nil {
+		return nil, fmt.Errorf("console: orders template: %w", err)
+	}
 	for name, typ := range map[string]string{
+		"orders.js":        "text/javascript; charset=utf-8",
 		"console.js":       "text/javascript; charset=utf-8",
 		"console.css":      "text/css; charset=utf-8",
 		"ranking-chart.js": "text/javascript; charset=utf-8",
@@ -126,6 +130,9 @@ type pageData struct {
 	LevelsDisabled bool     `json:"levels_disabled"`
 	AsOfDate       string   `json:"as_of_date"`
 	Links          links    `json:"links"`
+	// Issue links the red rows of the ranking the caller may issue
+	// supervision orders to (by compare key) to the issue form.
+	Issue map[string]string `json:"issue,omitempty"`
 }
 
 // links are the URLs of the view: the page itself (what the address bar
@@ -336,6 +343,7 @@ func (c *Console) pageData(ctx context.Context, st *pageState) (*pageData, error
 		data.AsOfDate = st.AsOf
 	}
 	data.Links = linksOf(*st)
+	data.Issue = c.issueLinks(ctx, data.Ranking, *st)
 	return data, nil
 }
 

@@ -137,6 +137,10 @@ func checkSet(t *testing.T, set *Set) {
 				if sp.Rows < 1 || sp.Rows > live.SurgeRows {
 					t.Fatalf("%s widgets[%d]: surge %+v", s.ID, i, sp)
 				}
+			case *widget.Orders:
+				if sp.Rows < 1 || sp.Rows > 30 {
+					t.Fatalf("%s widgets[%d]: orders %+v", s.ID, i, sp)
+				}
 			case *widget.Health:
 			default:
 				t.Fatalf("%s widgets[%d]: type %q (%T)", s.ID, i, w.Type, w.Spec)

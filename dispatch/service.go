@@ -346,3 +346,18 @@ func (s *Service) Scan(ctx context.Context, to Notifier) (int, error) {
 	}
 	return sent, errors.Join(errs...)
 }
+
+// ListAll returns a page of the orders f selects in every scope, for the
+// app's own loops (the screens' order boards, the overdue special
+// reports), which act for no user. f.Region is required. Never hand it a
+// caller's request: List checks the caller's scope.
+func (s *Service) ListAll(ctx context.Context, f Filter) (Page, error) {
+	if _, err := region.ParseCode(f.Region); err != nil {
+		return Page{}, invalid("region", "%v", err)
+	}
+	pg, err := s.store.List(ctx, f, s.Now())
+	if err != nil {
+		return Page{}, fmt.Errorf("dispatch: %w", err)
+	}
+	return pg, nil
+}

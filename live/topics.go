@@ -20,6 +20,8 @@ import (
 //	                                    and below (package report)
 //	surge:<region>                      the surging ticket categories of a
 //	                                    region and below (package trend)
+//	orders:<region>                     the open supervision orders (督办) of
+//	                                    a region and below (package dispatch)
 //	sys:clock                           the server's heartbeat (Clock)
 const (
 	prefixIndicator = "ind:"
@@ -29,6 +31,7 @@ const (
 	prefixHealth    = "health:"
 	prefixReport    = "report:"
 	prefixSurge     = "surge:"
+	prefixOrders    = "orders:"
 
 	// ClockTopic carries the server's clock every few seconds: the
 	// heartbeat by which a screen knows its connection still carries data.
@@ -71,6 +74,10 @@ func ReportTopic(region string) string { return prefixReport + region }
 // region and the regions below it.
 func SurgeTopic(region string) string { return prefixSurge + region }
 
+// OrdersTopic is the topic of the open supervision orders (督办单) of a
+// region and the regions below it, overdue first.
+func OrdersTopic(region string) string { return prefixOrders + region }
+
 // HealthTopic is the topic of one collector source's health.
 func HealthTopic(source string) string { return prefixHealth + source }
 
@@ -88,6 +95,7 @@ const (
 	KindClock
 	KindReport
 	KindSurge
+	KindOrders
 )
 
 // Topic is a topic name taken apart.
@@ -141,6 +149,10 @@ func Parse(name string) (Topic, bool) {
 	case strings.HasPrefix(name, prefixSurge):
 		if p, ok := parts(name[len(prefixSurge):], 1); ok {
 			return Topic{Kind: KindSurge, Region: p[0]}, true
+		}
+	case strings.HasPrefix(name, prefixOrders):
+		if p, ok := parts(name[len(prefixOrders):], 1); ok {
+			return Topic{Kind: KindOrders, Region: p[0]}, true
 		}
 	case strings.HasPrefix(name, prefixHealth):
 		if p, ok := parts(name[len(prefixHealth):], 1); ok {

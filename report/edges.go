@@ -59,6 +59,8 @@ type Inputs struct {
 	Values   Values
 	Sources  Sources
 	Detector Surges
+	// Orders gives the overdue supervision orders (orders_overdue rules).
+	Orders OverdueOrders
 }
 
 // Results implements Values.

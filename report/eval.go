@@ -101,7 +101,10 @@ type evaluator struct {
 	composite map[engine.Period][]*Rule
 	silent    []*Rule
 	surge     []*Rule
-	timed     map[string]bool // the silent and surge rules
+	// orderRules are the orders_overdue rules (orders.go), judged whole
+	// every time from the overdue orders.
+	orderRules []*Rule
+	timed      map[string]bool // the silent and surge rules
 	// failed are the periods whose values could not be read in the last
 	// run: their conditions are stale.
 	failed map[engine.Period]bool
@@ -144,6 +147,8 @@ func newEvaluator(rules []*Rule, cal *calendar.Calendar, regions *region.Table, 
 		case Surge:
 			e.surge = append(e.surge, r)
 			e.timed[r.Name] = true
+		case OrdersOverdue:
+			e.orderRules = append(e.orderRules, r)
 		}
 	}
 	slices.Sort(e.periods)
@@ -190,6 +195,9 @@ func (e *evaluator) run(ctx context.Context, now time.Time, in Input) error {
 	}
 	e.sources(now, in.Health())
 	e.surges(now, in.Surges(now))
+	if err := e.orders(ctx, now, in); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 

@@ -40,12 +40,13 @@ var (
 	commonKeys = []string{"severity", "for", "repeat", "quiet", "escalate", "escalate_repeat", "receivers", "min_count"}
 	ruleKeys   = []string{"name", "title", "type"}
 	typeKeys   = map[Type][]string{
-		Threshold: {"indicator", "period", "level", "regions", "worse_than"},
-		Drop:      {"indicator", "period", "level", "regions", "points"},
-		Bottom:    {"indicator", "period", "level", "regions", "bottom"},
-		Overdue:   {"period", "level", "regions", "above"},
-		Silent:    {"sources", "after", "regions"},
-		Surge:     {"level", "regions", "min_score", "categories"},
+		Threshold:     {"indicator", "period", "level", "regions", "worse_than"},
+		Drop:          {"indicator", "period", "level", "regions", "points"},
+		Bottom:        {"indicator", "period", "level", "regions", "bottom"},
+		Overdue:       {"period", "level", "regions", "above"},
+		Silent:        {"sources", "after", "regions"},
+		Surge:         {"level", "regions", "min_score", "categories"},
+		OrdersOverdue: {"level", "regions", "at_least"},
 	}
 	quietKeys = []string{"start", "end", "days"}
 	stepKeys  = []string{"after", "to"}
@@ -337,7 +338,7 @@ func (p *parser) specific(f map[string]yamlconf.Field, n *yaml.Node, at string, 
 		}
 	}
 	switch r.Type {
-	case Threshold, Drop, Overdue:
+	case Threshold, Drop, Overdue, OrdersOverdue:
 		if r.Level == 0 && len(r.Regions) == 0 && f["level"].Key == nil && f["regions"].Key == nil {
 			p.Errorf(n, at, "missing level or regions: say which regions the rule watches")
 		}
@@ -389,6 +390,13 @@ func (p *parser) specific(f map[string]yamlconf.Field, n *yaml.Node, at string, 
 					continue
 				}
 				r.Sources = append(r.Sources, s)
+			}
+		}
+	case OrdersOverdue:
+		r.AtLeast = 1
+		if v, ok := f["at_least"]; ok {
+			if a, ok := p.Int(v.Val, yamlconf.JoinPath(at, "at_least"), 1, math.MaxInt32); ok {
+				r.AtLeast = int64(a)
 			}
 		}
 	case Surge:

@@ -41,9 +41,12 @@ const (
 	// Surge: the hotline surge detector reports a category surging in a
 	// region (趋势感知).
 	Surge Type = "surge"
+	// OrdersOverdue: at least N supervision orders (督办单) of a region
+	// past their deadline (package dispatch, through the app; orders.go).
+	OrdersOverdue Type = "orders_overdue"
 )
 
-var allTypes = []string{string(Threshold), string(Drop), string(Bottom), string(Overdue), string(Silent), string(Surge)}
+var allTypes = []string{string(Threshold), string(Drop), string(Bottom), string(Overdue), string(Silent), string(Surge), string(OrdersOverdue)}
 
 // Severity orders reports: screens list the most severe first.
 type Severity int
@@ -153,6 +156,7 @@ type Rule struct {
 	After      time.Duration // silent
 	MinScore   float64       // surge
 	Categories []string      // surge: empty means every category
+	AtLeast    int64         // orders_overdue: the least count of overdue orders reported
 
 	// For is how long the condition must hold before the report fires.
 	For time.Duration

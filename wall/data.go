@@ -161,6 +161,14 @@ func (d *pageData) Surges(reg string) live.SurgeBoard {
 	return live.SurgeBoard{Region: reg, RegionName: d.regionName(reg), Rows: []live.SurgeRow{}}
 }
 
+// Orders implements widget.Data.
+func (d *pageData) Orders(reg string) widget.OrderBoard {
+	if d.w.cfg.Orders != nil {
+		return d.w.cfg.Orders(reg)
+	}
+	return widget.OrderBoard{Region: reg, RegionName: d.regionName(reg), Orders: []widget.OrderItem{}}
+}
+
 // regionName names a region, its code when the table has no such region.
 func (d *pageData) regionName(reg string) string {
 	name, ok := d.w.cfg.Presenter.Regions().Name(region.Code(reg))

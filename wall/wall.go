@@ -95,6 +95,11 @@ type Config struct {
 	// carry them now (live.SurgePublisher.Board). Nil: an empty board,
 	// until the hub brings one.
 	Surges func(region string) live.SurgeBoard
+	// Orders gives the first paint of orders widgets: the open
+	// supervision orders of a region and below, as its orders topic would
+	// carry them now (the app builds it from package dispatch). Nil: an
+	// empty board, until the hub brings one.
+	Orders func(region string) widget.OrderBoard
 	// WebSocket is the path of the hub, default "/ws".
 	WebSocket string
 	// Silence is how long a screen may hear nothing on its websocket

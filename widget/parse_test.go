@@ -105,6 +105,13 @@ func TestParse(t *testing.T) {
 		{"surge rows not a number", "type: surge\nrows: many\n", nil, "w.yaml:2: widgets[0].rows: want an integer from 1 to 8"},
 		{"surge of a period", "type: surge\nperiod: day\n", nil,
 			"w.yaml:2: widgets[0].period: not used by a surge widget (it takes type, title, at, rows, region)"},
+
+		// orders
+		{"orders defaults", "type: orders\n", &Orders{Rows: 6}, ""},
+		{"orders rows", "type: orders\nrows: 30\nregion: \"620800\"\n", &Orders{Rows: 30}, ""},
+		{"orders too many rows", "type: orders\nrows: 31\n", nil, "w.yaml:2: widgets[0].rows: 31 is out of range; want 1 to 30"},
+		{"orders of an indicator", "type: orders\nindicator: answer_rate\n", nil,
+			"w.yaml:2: widgets[0].indicator: not used by a orders widget (it takes type, title, at, rows, region)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			spec, err := parse(t, tc.yaml)

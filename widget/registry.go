@@ -25,6 +25,7 @@ func Kinds() []Kind {
 		{Name: "trend", New: func() Spec { return new(Trend) }, Script: trendJS},
 		{Name: "reports", New: func() Spec { return new(Reports) }, Script: reportsJS},
 		{Name: "surge", New: func() Spec { return new(Surge) }, Script: surgeJS},
+		{Name: "orders", New: func() Spec { return new(Orders) }, Script: ordersJS},
 	}
 }
 

@@ -77,6 +77,10 @@ type Data interface {
 	// and below, as its surge topic (live.SurgeTopic) would carry it now;
 	// a wall without trend sensing gives an empty board.
 	Surges(region string) live.SurgeBoard
+	// Orders is the board of the open supervision orders of a region and
+	// below, as its orders topic (live.OrdersTopic) would carry it now; a
+	// wall without dispatch gives an empty board.
+	Orders(region string) OrderBoard
 }
 
 // Series is an indicator's daily history, oldest first: one date per day

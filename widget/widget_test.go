@@ -96,6 +96,17 @@ func (fakeData) Surges(reg string) live.SurgeBoard {
 	}}
 }
 
+// Orders is a board of three open orders of four, the first overdue and
+// addressed to a unit named with markup.
+func (fakeData) Orders(reg string) OrderBoard {
+	return OrderBoard{Region: reg, RegionName: "甘肃省", Open: 4, Overdue: 1, AsOf: "2026-06-01T10:05:00+08:00", Orders: []OrderItem{
+		{ID: "D1", Title: "接通率整改", Unit: "620802", UnitName: `</script><img src=x onerror=alert(1)>`, Dept: "<b>民政局</b>",
+			State: "signed", Timing: "overdue", Deadline: "2026-05-30T00:00:00+08:00"},
+		{ID: "D2", Title: "按时办结率", Unit: "620102", UnitName: "城关区", State: "issued", Timing: "due_soon", Deadline: "2026-06-02T00:00:00+08:00"},
+		{ID: "D3", Title: "满意率", Unit: "620100", UnitName: "兰州市", State: "replied", Timing: "waiting", Deadline: "2026-06-03T00:00:00+08:00"},
+	}}
+}
+
 // TestRender draws one widget of every type: the first paint comes from
 // the payloads (the value elements carry the server's text and status),
 // and the config a script reads is JSON.
@@ -112,6 +123,7 @@ func TestRender(t *testing.T) {
 		"trend":   &Trend{Indicator: "on_time_rate", Days: 3},
 		"reports": &Reports{Rows: 2},
 		"surge":   &Surge{Rows: 2},
+		"orders":  &Orders{Rows: 2},
 	}
 	for _, k := range Kinds() {
 		spec, ok := specs[k.Name]
@@ -189,6 +201,27 @@ func TestRender(t *testing.T) {
 				}
 				if !strings.Contains(string(b), `"topic":"surge:620000"`) || !strings.Contains(string(b), `"rows":2`) || v.Title != "趋势感知" {
 					t.Errorf("surge %q, config %.300s", v.Title, b)
+				}
+			case "orders":
+				// Two rows of four, overdue first and classed for red; the
+				// hostile unit name and department stay text.
+				for _, want := range []string{
+					`<div class="orders" data-overdue="1">`,
+					`<span class="od-open">未办结 4 件</span><span class="od-late">超期 1 件</span><span class="od-more">另有 2 件</span>`,
+					`<li class="od t-overdue" data-id="D1" data-state="signed" data-timing="overdue">` +
+						`<span class="od-unit">&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt; · &lt;b&gt;民政局&lt;/b&gt;</span>` +
+						`<span class="od-title">接通率整改</span><span class="od-timing">超期</span><span class="od-state">办理中</span><span class="od-due">时限 05-30 00:00</span></li>`,
+					`<li class="od t-due_soon" data-id="D2" data-state="issued" data-timing="due_soon"><span class="od-unit">城关区</span>`,
+				} {
+					if !strings.Contains(string(v.HTML), want) {
+						t.Errorf("no %s in %s", want, v.HTML)
+					}
+				}
+				if strings.Contains(string(v.HTML), "<img") || strings.Contains(string(v.HTML), "<b>") || strings.Contains(string(v.HTML), "D3") {
+					t.Errorf("markup or a third row in %s", v.HTML)
+				}
+				if !strings.Contains(string(b), `"topic":"orders:620000"`) || !strings.Contains(string(b), `"rows":2`) || v.Title != "督办事项" {
+					t.Errorf("orders %q, config %.300s", v.Title, b)
 				}
 			}
 		})

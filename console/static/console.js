@@ -126,6 +126,19 @@
     tr.addEventListener("click", function () { go({ region: row.region, level: "", by: "" }); });
   }
 
+  // issueCell links a red row to the issue form of a supervision order
+  // (督办) when the server offers it (data.issue: operators only).
+  function issueCell(row) {
+    var td = el("td", { "class": "l" });
+    var href = data.issue && Object.prototype.hasOwnProperty.call(data.issue, row.key) ? data.issue[row.key] : "";
+    if (href) {
+      var a = el("a", { href: href, "class": "issue", "data-issue": row.key }, T.issue_order);
+      a.addEventListener("click", function (e) { e.stopPropagation(); });
+      td.appendChild(a);
+    }
+    return td;
+  }
+
   function rankingRows(rows, cols, cells) {
     var table = $("ranking");
     head(table, cols);
@@ -134,6 +147,7 @@
       var tr = el("tr", { "data-unit": row.unit, "data-region": row.region });
       cells(row).forEach(function (td) { tr.appendChild(td); });
       tr.appendChild(compareBox(row));
+      tr.appendChild(issueCell(row));
       bindDrill(tr, row);
       body.appendChild(tr);
     });
@@ -146,7 +160,7 @@
     $("chart-title").textContent = indName(r.indicator);
     var rule = r.rule ? " · " + T.target + " " + r.rule.target_text + " · " + T.floor + " " + r.rule.floor_text : "";
     summary([document.createTextNode(T.total + " "), el("b", null, r.total.value_text), document.createTextNode(rule + asOf(r))]);
-    rankingRows(r.rows, [[T.rank], [T.unit, "l"], [T.value], [T.numerator], [T.denominator], [T.status, "l"], [T.mom], [T.yoy], [T.compare, "l"]],
+    rankingRows(r.rows, [[T.rank], [T.unit, "l"], [T.value], [T.numerator], [T.denominator], [T.status, "l"], [T.mom], [T.yoy], [T.compare, "l"], [T.issue_order, "l"]],
       function (row) {
         return [el("td", null, row.rank_text), nameCell(row.name, row.unit), el("td", { "class": row.status }, row.value_text),
           el("td", null, row.numerator_text), el("td", null, row.denominator_text), statusCell(row.status, row.status_text),
@@ -159,7 +173,7 @@
     $("ranking-title").textContent = T.composite + " · " + T.ranking + " · " + r.region.name;
     $("chart-title").textContent = T.composite;
     summary([document.createTextNode(T.total + " "), el("b", null, r.total.score_text), document.createTextNode(" " + r.total.tier_text + asOf(r))]);
-    rankingRows(r.rows, [[T.rank], [T.unit, "l"], [T.score], [T.tier, "l"], [T.mom], [T.yoy], [T.compare, "l"]],
+    rankingRows(r.rows, [[T.rank], [T.unit, "l"], [T.score], [T.tier, "l"], [T.mom], [T.yoy], [T.compare, "l"], [T.issue_order, "l"]],
       function (row) {
         return [el("td", null, row.rank_text), nameCell(row.name, row.unit), el("td", null, row.score_text),
           el("td", { "class": "l" }, row.tier_text), changeCell(row.mom), changeCell(row.yoy)];

@@ -76,6 +76,9 @@ type Config struct {
 	// log; access.ClientAddr when nil (the app passes its guard's, which
 	// believes X-Forwarded-For from trusted proxies only).
 	ClientAddr func(*http.Request) string
+	// RegionName names an order's unit region for the pages (unit_name);
+	// nil leaves unit_name out.
+	RegionName func(code string) string
 	Logger     *slog.Logger
 }
 
@@ -220,18 +223,54 @@ func writeProblem(w http.ResponseWriter, p *problem) {
 // instant of the answer and the actions the caller may take now.
 type OrderView struct {
 	dispatch.Order
-	Timing dispatch.Timing   `json:"timing"`
-	Can    []dispatch.Action `json:"can"`
+	UnitName string            `json:"unit_name,omitempty"`
+	Timing   dispatch.Timing   `json:"timing"`
+	Can      []dispatch.Action `json:"can"`
 }
 
-func view(o dispatch.Order, p *access.Principal, now time.Time) OrderView {
-	v := OrderView{Order: o, Timing: o.TimingAt(now), Can: []dispatch.Action{}}
+func (a *API) view(o dispatch.Order, p *access.Principal, now time.Time) OrderView {
+	v := OrderView{Order: a.local(o), Timing: o.TimingAt(now), Can: []dispatch.Action{}}
+	if a.cfg.RegionName != nil {
+		v.UnitName = a.cfg.RegionName(string(o.Unit.Region))
+	}
 	for _, act := range dispatch.Actions() {
 		if dispatch.Check(p, &o, act) == nil {
 			v.Can = append(v.Can, act)
 		}
 	}
 	return v
+}
+
+// local is o with its instants in the business time zone, so that
+// pages show them as the server means them ("2026-10-10T00:00:00+08:00",
+// not the store's UTC).
+func (a *API) local(o dispatch.Order) dispatch.Order {
+	in := func(t *time.Time) {
+		if !t.IsZero() {
+			*t = t.In(a.cfg.Location)
+		}
+	}
+	for _, t := range []*time.Time{&o.Evidence.AsOf, &o.IssuedAt, &o.TermStart, &o.Deadline, &o.RemindAt,
+		&o.SignedAt, &o.RepliedAt, &o.ClosedAt, &o.UpdatedAt} {
+		in(t)
+	}
+	if o.Extension != nil {
+		x := *o.Extension
+		in(&x.At)
+		o.Extension = &x
+	}
+	return o
+}
+
+// localEntries is h with its instants in the business time zone.
+func (a *API) localEntries(h []dispatch.Entry) []dispatch.Entry {
+	for i := range h {
+		h[i].At = h[i].At.In(a.cfg.Location)
+		if !h[i].Deadline.IsZero() {
+			h[i].Deadline = h[i].Deadline.In(a.cfg.Location)
+		}
+	}
+	return h
 }
 
 // ListAnswer is the answer of GET ListPath.
@@ -326,7 +365,7 @@ func (a *API) List() http.Handler {
 		now := a.cfg.Desk.Now()
 		out := ListAnswer{Region: f.Region, Orders: make([]OrderView, 0, len(pg.Orders)), Total: pg.Total, Next: pg.Next}
 		for _, o := range pg.Orders {
-			out.Orders = append(out.Orders, view(o, p, now))
+			out.Orders = append(out.Orders, a.view(o, p, now))
 		}
 		return 0, out, nil
 	})
@@ -343,7 +382,7 @@ func (a *API) answer(ctx context.Context, p *access.Principal, o dispatch.Order)
 	if err != nil {
 		return OrderAnswer{}, err
 	}
-	return OrderAnswer{Order: view(o, p, a.cfg.Desk.Now()), History: h}, nil
+	return OrderAnswer{Order: a.view(o, p, a.cfg.Desk.Now()), History: a.localEntries(h)}, nil
 }
 
 // Order serves GET OrderPath: the order with its history; 404 when there
