@@ -21,7 +21,6 @@ package dispatchapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -33,6 +32,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/yiping-ioc/yiping/httpjson"
 
 	"github.com/yiping-ioc/yiping/access"
 	"github.com/yiping-ioc/yiping/dispatch"
@@ -131,26 +132,9 @@ func (a *API) Routes() []Route {
 	}
 }
 
-// problem is an answer that is not a success: a status and a message in
-// both languages, and the order's state when that is what refused.
-type problem struct {
-	status int
-	zh, en string
-	state  dispatch.State
-}
-
-func (p *problem) Error() string { return p.zh + " / " + p.en }
-
-func fail(status int, zh, en string) *problem { return &problem{status: status, zh: zh, en: en} }
-
-// field is a 400 naming the field at fault.
-func field(name, zh, en string) *problem {
-	return fail(http.StatusBadRequest, "字段 "+name+"："+zh, "field "+name+": "+en)
-}
-
 var (
-	errNoOrder = fail(http.StatusNotFound, "没有这张督办单", "no such order")
-	errSignIn  = fail(http.StatusUnauthorized, "请先登录", "sign in first")
+	errNoOrder = httpjson.Fail(http.StatusNotFound, "没有这张督办单", "no such order")
+	errSignIn  = httpjson.Fail(http.StatusUnauthorized, "请先登录", "sign in first")
 )
 
 // translate turns the desk's errors into answers; others stay 500s.
@@ -161,62 +145,20 @@ func translate(err error) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &ve):
-		return field(ve.Field, ve.Problem, ve.Problem)
+		return httpjson.Field(ve.Field, ve.Problem, ve.Problem)
 	case errors.Is(err, dispatch.ErrNotFound):
 		return errNoOrder
 	case errors.Is(err, dispatch.ErrForbidden):
 		why := strings.TrimPrefix(err.Error(), dispatch.ErrForbidden.Error()+": ")
-		return fail(http.StatusForbidden, "无权执行此操作："+why, "not allowed: "+why)
+		return httpjson.Fail(http.StatusForbidden, "无权执行此操作："+why, "not allowed: "+why)
 	case errors.As(err, &se):
-		p := fail(http.StatusConflict, fmt.Sprintf("督办单当前为「%s」，不能%s", se.State.Name(), se.Action.Name()), se.Error())
-		p.state = se.State
+		p := httpjson.Fail(http.StatusConflict, fmt.Sprintf("督办单当前为「%s」，不能%s", se.State.Name(), se.Action.Name()), se.Error())
+		p.Extra = map[string]string{"state": string(se.State)}
 		return p
 	case errors.Is(err, dispatch.ErrConflict):
-		return fail(http.StatusConflict, "督办单已被他人更新，请刷新后重试", "the order changed meanwhile; reload it and try again")
+		return httpjson.Fail(http.StatusConflict, "督办单已被他人更新，请刷新后重试", "the order changed meanwhile; reload it and try again")
 	}
 	return err
-}
-
-// handler runs fn with the caller and writes its answer: a value as JSON
-// with status (0: 200), a *problem as its error, any other error as 500.
-func (a *API) handler(fn func(r *http.Request, p *access.Principal) (int, any, error)) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, ok := access.FromContext(r.Context())
-		if !ok {
-			writeProblem(w, errSignIn)
-			return
-		}
-		status, v, err := fn(r, p)
-		err = translate(err)
-		var pr *problem
-		switch {
-		case errors.As(err, &pr):
-			writeProblem(w, pr)
-		case err != nil:
-			a.cfg.Logger.Error("dispatch api", "method", r.Method, "path", r.URL.Path, "err", err)
-			writeProblem(w, fail(http.StatusInternalServerError, "内部错误，请稍后再试", "internal error; try again later"))
-		default:
-			if status == 0 {
-				status = http.StatusOK
-			}
-			writeJSON(w, status, v)
-		}
-	})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
-func writeProblem(w http.ResponseWriter, p *problem) {
-	body := map[string]string{"error": p.Error()}
-	if p.state != "" {
-		body["state"] = string(p.state)
-	}
-	writeJSON(w, p.status, body)
 }
 
 // OrderView is an order as the API shows it: with its timing at the
@@ -299,7 +241,7 @@ func (a *API) filter(q url.Values, p *access.Principal) (dispatch.Filter, error)
 			}
 			st, err := dispatch.ParseState(s)
 			if err != nil {
-				return f, field("state", fmt.Sprintf("未知状态 %q", s), err.Error())
+				return f, httpjson.Field("state", fmt.Sprintf("未知状态 %q", s), err.Error())
 			}
 			if !slices.Contains(f.States, st) {
 				f.States = append(f.States, st)
@@ -315,45 +257,34 @@ func (a *API) filter(q url.Values, p *access.Principal) (dispatch.Filter, error)
 		case "1", "true":
 			*b.dst = true
 		default:
-			return f, field(b.name, "应为 1 或 0", "want 1 or 0")
+			return f, httpjson.Field(b.name, "应为 1 或 0", "want 1 or 0")
 		}
 	}
 	var err error
-	if f.Since, err = a.instant(q.Get("since")); err != nil {
-		return f, field("since", "应为 RFC 3339 时间或 YYYY-MM-DD 日期", "want an RFC 3339 time or a YYYY-MM-DD date")
+	if f.Since, err = httpjson.Instant(q.Get("since"), a.cfg.Location); err != nil {
+		return f, httpjson.Field("since", "应为 RFC 3339 时间或 YYYY-MM-DD 日期", "want an RFC 3339 time or a YYYY-MM-DD date")
 	}
-	if f.Until, err = a.instant(q.Get("until")); err != nil {
-		return f, field("until", "应为 RFC 3339 时间或 YYYY-MM-DD 日期", "want an RFC 3339 time or a YYYY-MM-DD date")
+	if f.Until, err = httpjson.Instant(q.Get("until"), a.cfg.Location); err != nil {
+		return f, httpjson.Field("until", "应为 RFC 3339 时间或 YYYY-MM-DD 日期", "want an RFC 3339 time or a YYYY-MM-DD date")
 	}
 	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
-		return f, field("until", "应晚于 since", "must be after since")
+		return f, httpjson.Field("until", "应晚于 since", "must be after since")
 	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > dispatch.MaxLimit {
-			return f, field("limit", fmt.Sprintf("应为 1 到 %d 的整数", dispatch.MaxLimit), fmt.Sprintf("want a whole number from 1 to %d", dispatch.MaxLimit))
+			return f, httpjson.Field("limit", fmt.Sprintf("应为 1 到 %d 的整数", dispatch.MaxLimit), fmt.Sprintf("want a whole number from 1 to %d", dispatch.MaxLimit))
 		}
 		f.Limit = n
 	}
 	return f, nil
 }
 
-// instant reads since or until: "" is none.
-func (a *API) instant(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	return time.ParseInLocation(time.DateOnly, s, a.cfg.Location)
-}
-
 // List serves GET ListPath: a page of the orders in the caller's scope
 // the query selects (see filter), overdue first, then by deadline, with
 // the total and the next page's after.
 func (a *API) List() http.Handler {
-	return a.handler(func(r *http.Request, p *access.Principal) (int, any, error) {
+	return httpjson.Handler(a.cfg.Logger, "dispatch api", translate, func(r *http.Request, p *access.Principal) (int, any, error) {
 		f, err := a.filter(r.URL.Query(), p)
 		if err != nil {
 			return 0, nil, err
@@ -388,7 +319,7 @@ func (a *API) answer(ctx context.Context, p *access.Principal, o dispatch.Order)
 // Order serves GET OrderPath: the order with its history; 404 when there
 // is none in the caller's scope.
 func (a *API) Order() http.Handler {
-	return a.handler(func(r *http.Request, p *access.Principal) (int, any, error) {
+	return httpjson.Handler(a.cfg.Logger, "dispatch api", translate, func(r *http.Request, p *access.Principal) (int, any, error) {
 		o, err := a.cfg.Desk.Get(r.Context(), p, r.PathValue("id"))
 		if err != nil {
 			return 0, nil, err
@@ -412,13 +343,13 @@ type IssueRequest struct {
 // Issue serves POST ListPath: the caller issues an order; 201 with it and
 // its history. 403 when the caller may not issue to that unit.
 func (a *API) Issue() http.Handler {
-	return a.handler(func(r *http.Request, p *access.Principal) (int, any, error) {
+	return httpjson.Handler(a.cfg.Logger, "dispatch api", translate, func(r *http.Request, p *access.Principal) (int, any, error) {
 		var in IssueRequest
-		if err := decode(r, &in); err != nil {
+		if err := httpjson.Decode(r, &in, MaxBody, false); err != nil {
 			return 0, nil, err
 		}
 		if in.Days == nil {
-			return 0, nil, field("days", "缺少办理时限（工作日）", "missing: the term in working days")
+			return 0, nil, httpjson.Field("days", "缺少办理时限（工作日）", "missing: the term in working days")
 		}
 		o, err := a.cfg.Desk.Issue(r.Context(), p, a.cfg.ClientAddr(r), dispatch.NewOrder{Unit: in.Unit, Title: in.Title,
 			Reason: in.Reason, Days: *in.Days, Source: in.Source, Evidence: in.Evidence})
@@ -444,17 +375,17 @@ type ActionRequest struct {
 // history. 403 when the caller may not, 409 when the order's state does
 // not allow it (the answer names the state) or it changed since version.
 func (a *API) Act() http.Handler {
-	return a.handler(func(r *http.Request, p *access.Principal) (int, any, error) {
+	return httpjson.Handler(a.cfg.Logger, "dispatch api", translate, func(r *http.Request, p *access.Principal) (int, any, error) {
 		act, err := dispatch.ParseAction(r.PathValue("action"))
 		if err != nil {
-			return 0, nil, fail(http.StatusNotFound, "没有这个操作", "no such action")
+			return 0, nil, httpjson.Fail(http.StatusNotFound, "没有这个操作", "no such action")
 		}
 		var in ActionRequest
-		if err := decode(r, &in); err != nil {
+		if err := httpjson.Decode(r, &in, MaxBody, false); err != nil {
 			return 0, nil, err
 		}
 		if in.Version < 1 {
-			return 0, nil, field("version", "缺少；请给出所见督办单的版本", "missing: give the version of the order you saw")
+			return 0, nil, httpjson.Field("version", "缺少；请给出所见督办单的版本", "missing: give the version of the order you saw")
 		}
 		o, err := a.cfg.Desk.Apply(r.Context(), p, dispatch.Request{ID: r.PathValue("id"), Action: act, Version: in.Version,
 			Comment: in.Comment, Days: in.Days, Addr: a.cfg.ClientAddr(r)})
@@ -472,7 +403,7 @@ func (a *API) Export() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, ok := access.FromContext(r.Context())
 		if !ok {
-			writeProblem(w, errSignIn)
+			httpjson.WriteProblem(w, errSignIn)
 			return
 		}
 		f, err := a.filter(r.URL.Query(), p)
@@ -482,13 +413,13 @@ func (a *API) Export() http.Handler {
 			_, err = a.cfg.Desk.List(r.Context(), p, dispatch.Filter{Region: f.Region, Limit: 1})
 		}
 		if err = translate(err); err != nil {
-			var pr *problem
+			var pr *httpjson.Problem
 			if errors.As(err, &pr) {
-				writeProblem(w, pr)
+				httpjson.WriteProblem(w, pr)
 				return
 			}
 			a.cfg.Logger.Error("dispatch export", "err", err)
-			writeProblem(w, fail(http.StatusInternalServerError, "内部错误，请稍后再试", "internal error; try again later"))
+			httpjson.WriteProblem(w, httpjson.Fail(http.StatusInternalServerError, "内部错误，请稍后再试", "internal error; try again later"))
 			return
 		}
 		day := a.cfg.Desk.Now().In(a.cfg.Location).Format("2006-01-02")
@@ -503,45 +434,4 @@ func (a *API) Export() http.Handler {
 			a.cfg.Logger.Error("dispatch export", "region", f.Region, "err", err)
 		}
 	})
-}
-
-// decode reads a JSON body of at most MaxBody bytes into v, naming the
-// field at fault.
-func decode(r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			return fail(http.StatusUnsupportedMediaType, "请求体应为 JSON（application/json）", "want a JSON body (application/json)")
-		}
-	}
-	tooLarge := fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("请求体超过 %d 字节", MaxBody), fmt.Sprintf("body larger than %d bytes", MaxBody))
-	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
-	var maxErr *http.MaxBytesError
-	switch {
-	case errors.As(err, &maxErr):
-		return tooLarge
-	case err != nil:
-		return fail(http.StatusBadRequest, "读取请求体失败", "reading the body failed")
-	case len(body) > MaxBody:
-		return tooLarge
-	}
-	if len(strings.TrimSpace(string(body))) == 0 {
-		return fail(http.StatusBadRequest, "缺少 JSON 请求体", "missing JSON body")
-	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	err = dec.Decode(v)
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return field(typeErr.Field, "类型错误，应为 "+typeErr.Type.String(), "wrong type, want "+typeErr.Type.String())
-	case err != nil && strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return field(name, "未知字段", "unknown field")
-	case err != nil:
-		return fail(http.StatusBadRequest, "请求体不是有效的 JSON 对象", "the body is not a valid JSON object")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return fail(http.StatusBadRequest, "JSON 对象之后还有内容", "data after the JSON object")
-	}
-	return nil
 }
