@@ -1,18 +1,14 @@
 package dispatch
 
 import (
-	"context"
-	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/yiping-ioc/yiping/access"
 	"github.com/yiping-ioc/yiping/calendar"
-	"github.com/yiping-ioc/yiping/collectors/sqlsource/pgtest"
 	"github.com/yiping-ioc/yiping/region"
 )
 
@@ -86,59 +82,6 @@ func sample() NewOrder {
 		Source: Source{Kind: SourceIndicator, Ref: "rectify_on_time"},
 		Days:   3,
 	}
-}
-
-// opener makes a fresh store; the same name opens the same database again
-// (as another process would).
-type opener func(t *testing.T, name string) *access.SQLStore
-
-func sqliteOpener(t *testing.T) opener {
-	dir := t.TempDir()
-	return func(t *testing.T, name string) *access.SQLStore {
-		t.Helper()
-		s, err := access.OpenSQLite(context.Background(), filepath.Join(dir, name, access.SQLiteFile))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-}
-
-// postgresOpener starts one PostgreSQL for the calling test (pgtest: the
-// binaries of $YIPING_PG_BIN or the machine's; YIPING_SKIP_POSTGRES=1
-// skips when there are none); each name is a database of its own.
-func postgresOpener(t *testing.T) opener {
-	srv := pgtest.Start(t)
-	var mu sync.Mutex
-	made := map[string]bool{}
-	return func(t *testing.T, name string) *access.SQLStore {
-		t.Helper()
-		db := fmt.Sprintf("d_%x", name)
-		mu.Lock()
-		if !made[db] {
-			srv.Exec("CREATE DATABASE " + db)
-			made[db] = true
-		}
-		mu.Unlock()
-		s, err := access.OpenPostgres(context.Background(), srv.DSN(db))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-}
-
-// engines runs fn on SQLite and on PostgreSQL.
-func engines(t *testing.T, fn func(t *testing.T, open opener)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, sqliteOpener(t)) })
-	t.Run("postgres", func(t *testing.T) {
-		if testing.Short() {
-			t.Skip("PostgreSQL in -short mode")
-		}
-		fn(t, postgresOpener(t))
-	})
 }
 
 // desk is a service on a store with a fake clock.

@@ -12,12 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/yiping-ioc/yiping/access/accesstest"
+
 	"github.com/yiping-ioc/yiping/access"
 )
 
 // TestStoreContract is the one suite both engines pass.
 func TestStoreContract(t *testing.T) {
-	engines(t, func(t *testing.T, open opener) {
+	accesstest.Each(t, func(t *testing.T, open accesstest.Opener) {
 		t.Run("lifecycle", func(t *testing.T) { contractLifecycle(t, open(t, "lifecycle")) })
 		t.Run("scope", func(t *testing.T) { contractScope(t, open(t, "scope")) })
 		t.Run("concurrent verify", func(t *testing.T) { contractConcurrent(t, open(t, "concurrent")) })
@@ -295,7 +297,7 @@ func contractConcurrent(t *testing.T, acc *access.SQLStore) {
 // TestStaleUpdate: the store itself refuses a change decided on an old
 // version, whatever the service checked before.
 func TestStaleUpdate(t *testing.T) {
-	d := newDesk(t, sqliteOpener(t)(t, "stale"), at(t, "2026-09-29 10:00"))
+	d := newDesk(t, accesstest.SQLite(t)(t, "stale"), at(t, "2026-09-29 10:00"))
 	o := d.issue(t, wang, sample())
 	next, e, err := d.terms.step(o, li, Request{ID: o.ID, Action: ActSign}, d.Now())
 	if err != nil {

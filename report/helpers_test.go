@@ -7,15 +7,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/yiping-ioc/yiping/access"
+	"github.com/yiping-ioc/yiping/access/accesstest"
 	"github.com/yiping-ioc/yiping/calendar"
 	"github.com/yiping-ioc/yiping/collectors"
-	"github.com/yiping-ioc/yiping/collectors/sqlsource/pgtest"
 	"github.com/yiping-ioc/yiping/engine"
 	"github.com/yiping-ioc/yiping/indicator"
 )
@@ -185,56 +184,6 @@ func (f *fakePast) AsOf(_ context.Context, ind, reg, period string, t time.Time)
 	return v[0], v[1], ok, nil
 }
 
-// opener makes a fresh store; the same name opens the same database again
-// (as a restarted process would).
-type opener func(t *testing.T, name string) *access.SQLStore
-
-func sqliteOpener(t *testing.T) opener {
-	dir := t.TempDir()
-	return func(t *testing.T, name string) *access.SQLStore {
-		t.Helper()
-		s, err := access.OpenSQLite(context.Background(), filepath.Join(dir, name, access.SQLiteFile))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-}
-
-func postgresOpener(t *testing.T) opener {
-	srv := pgtest.Start(t)
-	var mu sync.Mutex
-	made := map[string]bool{}
-	return func(t *testing.T, name string) *access.SQLStore {
-		t.Helper()
-		db := fmt.Sprintf("r_%x", name)
-		mu.Lock()
-		if !made[db] {
-			srv.Exec("CREATE DATABASE " + db)
-			made[db] = true
-		}
-		mu.Unlock()
-		s, err := access.OpenPostgres(context.Background(), srv.DSN(db))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
-}
-
-// bothStores runs fn on SQLite and on PostgreSQL.
-func bothStores(t *testing.T, fn func(t *testing.T, open opener)) {
-	t.Run("sqlite", func(t *testing.T) { fn(t, sqliteOpener(t)) })
-	t.Run("postgres", func(t *testing.T) {
-		if testing.Short() {
-			t.Skip("PostgreSQL in -short mode")
-		}
-		fn(t, postgresOpener(t))
-	})
-}
-
 // harness is a manager with fakes around it.
 type harness struct {
 	t     *testing.T
@@ -260,7 +209,7 @@ func mustParse(t testing.TB, yaml string) *Rules {
 // newHarness builds a manager on a fresh SQLite database with the rules.
 func newHarness(t *testing.T, rules string) *harness {
 	t.Helper()
-	return newHarnessOn(t, sqliteOpener(t)(t, "db"), rules)
+	return newHarnessOn(t, accesstest.SQLite(t)(t, "db"), rules)
 }
 
 func newHarnessOn(t *testing.T, st *access.SQLStore, rules string) *harness {

@@ -5,13 +5,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/yiping-ioc/yiping/access/accesstest"
 )
 
 // TestRestart stops the manager (drops it) at each stage of a report's
 // life and starts a new one on the same database: nothing is sent twice,
 // nothing is forgotten, and the clocks run on.
 func TestRestart(t *testing.T) {
-	bothStores(t, func(t *testing.T, open opener) {
+	accesstest.Each(t, func(t *testing.T, open accesstest.Opener) {
 		ctx := context.Background()
 		h := newHarnessOn(t, open(t, "restart"), answerRule)
 		h.low()
@@ -65,7 +67,7 @@ func TestRestart(t *testing.T) {
 // Pending conditions, held notifications and a notification cut off while
 // being sent survive a restart.
 func TestRestartMidway(t *testing.T) {
-	bothStores(t, func(t *testing.T, open opener) {
+	accesstest.Each(t, func(t *testing.T, open accesstest.Opener) {
 		t.Run("pending", func(t *testing.T) {
 			h := newHarnessOn(t, open(t, "pending"), strings.Replace(answerRule, "worse_than:", "for: 5m\n    worse_than:", 1))
 			h.low()
