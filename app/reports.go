@@ -99,7 +99,9 @@ func (a *App) buildReports(ctx context.Context) error {
 	if a.reportAPI, err = reportapi.New(reportapi.Config{Reports: a.reports, Location: a.loc, Logger: a.component("reportapi")}); err != nil {
 		return err
 	}
-	a.mobile, err = mobile.New(mobile.Config{Reports: a.reports, WebSocket: "/ws", SessionAPI: login.SessionPath})
+	// The phone page's orders are the dispatch boards (buildDispatch runs
+	// next; the page asks only when serving).
+	a.mobile, err = mobile.New(mobile.Config{Reports: a.reports, Orders: a.orderBoard, WebSocket: "/ws", SessionAPI: login.SessionPath})
 	return err
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/yiping-ioc/yiping/report"
 	"github.com/yiping-ioc/yiping/reportapi"
 	"github.com/yiping-ioc/yiping/reportapi/reporttest"
+	"github.com/yiping-ioc/yiping/widget"
 )
 
 // serve serves the phone page to a province leader as the product does:
@@ -35,7 +36,7 @@ func serve(t *testing.T) (*httptest.Server, *reporttest.Rig, *hub.Hub) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := New(Config{Reports: rig.Manager})
+	m, err := New(Config{Reports: rig.Manager, Orders: func(string) widget.OrderBoard { return phoneOrders() }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,5 +158,69 @@ func TestPhoneInChromium(t *testing.T) {
 			t.Logf("screenshot %s", browsertest.Artifact(t, fmt.Sprintf("mobile-%dx%d.png", vp.w, vp.h), png))
 		}
 	}
+	watch.Check(t, srv.URL)
+}
+
+// phoneOrders is the orders board the served page starts from: one
+// order of 崆峒区 on time.
+func phoneOrders() widget.OrderBoard {
+	return widget.OrderBoard{Region: "620000", RegionName: "甘肃省", Open: 1, AsOf: "2026-10-09T10:00:00+08:00", Orders: []widget.OrderItem{
+		{ID: "DB-1", Title: "接通率低于目标", Unit: "620802", UnitName: "崆峒区", State: "signed", Timing: "on_track", Deadline: "2026-10-12T00:00:00+08:00"},
+	}}
+}
+
+// TestPhoneOrdersInChromium: the page's orders show the first paint,
+// then each board pushed on the orders topic as given: the server's order
+// (overdue first), the overdue card red with its deadline, the counts, a
+// title of markup as text; then the empty state.
+func TestPhoneOrdersInChromium(t *testing.T) {
+	srv, _, h := serve(t)
+	ctx := browsertest.Chrome(t, browsertest.Options{Width: 390, Height: 844})
+	watch := browsertest.Watch(ctx)
+	if err := chromedp.Run(ctx, chromedp.Navigate(srv.URL+PagePath)); err != nil {
+		t.Fatal(err)
+	}
+	const cards = `Array.from(document.querySelectorAll("#ord-list li.ord")).map(li => [li.className, li.dataset.id, li.querySelector(".ord-timing").textContent, li.querySelector(".ord-title").textContent, li.querySelector(".ord-unit").textContent, li.querySelector(".ord-state").textContent, li.querySelector(".ord-due").textContent].join(" ")).join(", ")`
+	waitJS(t, ctx, "first paint", cards+` === "ord t-on_track DB-1 正常 接通率低于目标 崆峒区 办理中 10-12 00:00"`)
+	waitJS(t, ctx, "live", `document.body.dataset.state === "live"`)
+
+	hostile := `<img src=x onerror="document.title='pwned'">`
+	b := phoneOrders()
+	b.Open, b.Overdue = 4, 1
+	b.Orders = append([]widget.OrderItem{{ID: "DB-2", Title: hostile, Unit: "620821", UnitName: "泾川县", Dept: "热线办", State: "issued", Timing: "overdue", Deadline: "2026-10-09T00:00:00+08:00"}},
+		b.Orders...)
+	data, _ := json.Marshal(b)
+	if err := h.Publish(live.OrdersTopic("620000"), data); err != nil {
+		t.Fatal(err)
+	}
+	want := "ord t-overdue DB-2 超期 " + hostile + " 泾川县 · 热线办 待签收 10-09 00:00, ord t-on_track DB-1 正常 接通率低于目标 崆峒区 办理中 10-12 00:00"
+	waitJS(t, ctx, "the pushed board", cards+` === `+fmt.Sprintf("%q", want))
+	var got struct {
+		Open, Late, More, Title, Border, Overdue string
+		Imgs                                     int
+	}
+	chromedp.Run(ctx, chromedp.Evaluate(`({
+		open: document.getElementById("ord-open").textContent,
+		late: document.getElementById("ord-late").textContent,
+		more: document.getElementById("ord-more").hidden ? "" : document.getElementById("ord-more").textContent,
+		title: document.title,
+		border: getComputedStyle(document.querySelector('li.ord[data-id="DB-2"]')).borderLeftColor,
+		overdue: document.getElementById("orders").dataset.overdue,
+		imgs: document.querySelectorAll("#orders img").length,
+	})`, &got))
+	if got.Open != "未办结 4 件" || got.Late != "超期 1 件" || got.More != "另有 2 件未列出" || got.Title == "pwned" || got.Imgs != 0 ||
+		got.Border != "rgb(239, 68, 68)" || got.Overdue != "1" {
+		t.Errorf("after the push: %+v", got)
+	}
+	var png []byte
+	if err := chromedp.Run(ctx, chromedp.CaptureScreenshot(&png)); err == nil {
+		t.Logf("screenshot %s", browsertest.Artifact(t, "mobile-orders.png", png))
+	}
+
+	data, _ = json.Marshal(widget.OrderBoard{Region: "620000", Orders: []widget.OrderItem{}})
+	if err := h.Publish(live.OrdersTopic("620000"), data); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "none open", `document.querySelector("#ord-list li.empty").textContent === "暂无未办结督办单" && document.getElementById("ord-more").hidden && document.getElementById("orders").dataset.overdue === "0"`)
 	watch.Check(t, srv.URL)
 }

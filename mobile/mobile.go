@@ -1,11 +1,17 @@
 // Package mobile is the phone page (小屏) of special reports: the open
 // reports of the signed-in user's region, live, with an acknowledge button
-// for those who may. Leaders read it on a phone; it works on a desk too.
+// for those who may, and the open supervision orders (督办单) of the
+// user's unit, overdue first and red. Leaders and units read it on a
+// phone; it works on a desk too.
 //
 // The server draws the first paint from report.Manager.Board (every text
 // escaped by html/template); static/mobile.js then follows the region's
 // report topic (live.ReportTopic) over the hub's websocket and paints each
-// Board as the server sent it, with textContent only. Acknowledging posts
+// Board as the server sent it, with textContent only. The orders come the
+// same way: the first paint from Config.Orders, then each board of the
+// orders topic (live.OrdersTopic), in the server's order with the
+// server's timing (overdue or not); the page's words come from the
+// server. Acknowledging posts
 // to the report API (package reportapi) with the session's CSRF token,
 // which the script asks the session API for. The page holds no inline
 // script, so a Content-Security-Policy of script-src 'self' holds.
@@ -34,6 +40,7 @@ import (
 	"github.com/yiping-ioc/yiping/region"
 	"github.com/yiping-ioc/yiping/report"
 	"github.com/yiping-ioc/yiping/reportapi"
+	"github.com/yiping-ioc/yiping/widget"
 )
 
 // PagePath is the path of the page. Its query takes lang (zh, en) and
@@ -58,6 +65,10 @@ type Boards interface {
 // Config holds the page's dependencies. Reports is required.
 type Config struct {
 	Reports Boards
+	// Orders gives the open supervision orders of a region and below,
+	// overdue first, as the orders topic carries them (the app's dispatch
+	// boards). Nil: the page shows no orders.
+	Orders func(region string) widget.OrderBoard
 	// WebSocket is the path of the hub, default "/ws".
 	WebSocket string
 	// SessionAPI is the path that tells who is signed in and the CSRF
@@ -125,6 +136,10 @@ var words = map[string]map[string]string{
 		"live": "实时", "connecting": "连接中", "offline": "已断开，正在重连", "as_of": "更新于 ",
 		"sev.critical": "严重", "sev.warning": "警告", "sev.info": "提示",
 		"state.firing": "待确认", "state.acknowledged": "已确认", "state.resolved": "已解除",
+		"orders": "督办单", "orders_open": "未办结 %d 件", "orders_overdue": "超期 %d 件", "orders_none": "暂无未办结督办单",
+		"orders_more": "另有 %d 件未列出", "unit": "责任单位", "order_state": "状态", "deadline": "时限",
+		"ostate.issued": "待签收", "ostate.signed": "办理中", "ostate.replied": "待审核", "ostate.returned": "已退回",
+		"timing.on_track": "正常", "timing.due_soon": "临期", "timing.overdue": "超期", "timing.waiting": "待审核",
 	},
 	"en": {
 		"title": "Special reports", "page_title": "Special reports · Yiping", "lang_switch": "中文",
@@ -134,6 +149,10 @@ var words = map[string]map[string]string{
 		"live": "Live", "connecting": "Connecting", "offline": "Disconnected, reconnecting", "as_of": "As of ",
 		"sev.critical": "Critical", "sev.warning": "Warning", "sev.info": "Info",
 		"state.firing": "Unacknowledged", "state.acknowledged": "Acknowledged", "state.resolved": "Resolved",
+		"orders": "Supervision orders", "orders_open": "%d open", "orders_overdue": "%d overdue", "orders_none": "No open orders",
+		"orders_more": "%d more not listed", "unit": "Unit", "order_state": "State", "deadline": "Deadline",
+		"ostate.issued": "To sign", "ostate.signed": "In hand", "ostate.replied": "To verify", "ostate.returned": "Returned",
+		"timing.on_track": "On track", "timing.due_soon": "Due soon", "timing.overdue": "Overdue", "timing.waiting": "Awaiting review",
 	},
 }
 
@@ -146,11 +165,27 @@ type item struct {
 	CanAck                                   bool
 }
 
+// order is one supervision order as the page shows it: the same fields
+// mobile.js paints from an OrderBoard.
+type order struct {
+	ID, Title, Unit, State, StateLabel, Timing, TimingLabel, Due string
+}
+
+// orders is the orders section: nil when the page has none.
+type orders struct {
+	Overdue               int
+	OpenText, OverdueText string
+	MoreText              string
+	More                  bool
+	Items                 []order
+}
+
 // view is what mobile.html draws.
 type view struct {
 	Lang, RegionName, Unacked, AsOf string
 	T                               map[string]string
 	Items                           []item
+	Orders                          *orders
 	Icon, FontCSS, CSS, JS          string
 	LangLink                        string
 	// Config is the page's contract with mobile.js (jsConfig), JSON with
@@ -161,13 +196,15 @@ type view struct {
 
 // jsConfig is what mobile.js reads.
 type jsConfig struct {
-	Lang    string            `json:"lang"`
-	Topic   string            `json:"topic"`
-	WS      string            `json:"ws"`
-	Session string            `json:"session"`
-	Ack     [2]string         `json:"ack"` // the path around a report's id
-	CanAck  bool              `json:"can_ack"`
-	T       map[string]string `json:"t"`
+	Lang    string    `json:"lang"`
+	Topic   string    `json:"topic"`
+	WS      string    `json:"ws"`
+	Session string    `json:"session"`
+	Ack     [2]string `json:"ack"` // the path around a report's id
+	CanAck  bool      `json:"can_ack"`
+	// Orders is the orders topic; "" when the page shows no orders.
+	Orders string            `json:"orders,omitempty"`
+	T      map[string]string `json:"t"`
 }
 
 // Page serves the page at PagePath for a signed-in user (the caller's
@@ -197,7 +234,12 @@ func (m *Mobile) Page() http.Handler {
 			}
 			code = q
 		}
-		b, err := m.render(lang, code, reportapi.CanAck(p), m.cfg.Reports.Board(code))
+		var ob *widget.OrderBoard
+		if m.cfg.Orders != nil {
+			b := m.cfg.Orders(code)
+			ob = &b
+		}
+		b, err := m.render(lang, code, reportapi.CanAck(p), m.cfg.Reports.Board(code), ob)
 		if err != nil {
 			m.cfg.Logger.Error("mobile page", "region", code, "err", err)
 			http.Error(w, "页面生成失败 / the page failed", http.StatusInternalServerError)
@@ -209,8 +251,9 @@ func (m *Mobile) Page() http.Handler {
 	})
 }
 
-// render draws the page of a region's board.
-func (m *Mobile) render(lang, code string, canAck bool, b report.Board) ([]byte, error) {
+// render draws the page of a region's board and, when ob is not nil, its
+// orders.
+func (m *Mobile) render(lang, code string, canAck bool, b report.Board, ob *widget.OrderBoard) ([]byte, error) {
 	t := words[lang]
 	other := url.Values{"region": {code}}
 	if lang == "zh" {
@@ -235,8 +278,13 @@ func (m *Mobile) render(lang, code string, canAck bool, b report.Board) ([]byte,
 			AckedBy: r.AckedBy, CanAck: canAck && r.State == report.StateFiring,
 		})
 	}
-	cfg, err := json.Marshal(jsConfig{Lang: lang, Topic: live.ReportTopic(code), WS: m.cfg.WebSocket, Session: m.cfg.SessionAPI,
-		Ack: [2]string{m.ackPrefix, m.ackSuffix}, CanAck: canAck, T: t})
+	jc := jsConfig{Lang: lang, Topic: live.ReportTopic(code), WS: m.cfg.WebSocket, Session: m.cfg.SessionAPI,
+		Ack: [2]string{m.ackPrefix, m.ackSuffix}, CanAck: canAck, T: t}
+	if ob != nil {
+		v.Orders = ordersView(t, ob)
+		jc.Orders = live.OrdersTopic(code)
+	}
+	cfg, err := json.Marshal(jc)
 	if err != nil {
 		return nil, fmt.Errorf("page config: %w", err)
 	}
@@ -247,6 +295,34 @@ func (m *Mobile) render(lang, code string, canAck bool, b report.Board) ([]byte,
 		return nil, fmt.Errorf("render: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// ordersView is the orders section of a board, as mobile.js draws it.
+func ordersView(t map[string]string, b *widget.OrderBoard) *orders {
+	o := &orders{Overdue: b.Overdue, OpenText: fmt.Sprintf(t["orders_open"], b.Open), OverdueText: fmt.Sprintf(t["orders_overdue"], b.Overdue)}
+	for _, it := range b.Orders {
+		unit := it.UnitName
+		if unit == "" {
+			unit = it.Unit
+		}
+		if it.Dept != "" {
+			unit += " · " + it.Dept
+		}
+		o.Items = append(o.Items, order{ID: it.ID, Title: it.Title, Unit: unit, State: it.State, StateLabel: wordOr(t, "ostate.", it.State),
+			Timing: it.Timing, TimingLabel: wordOr(t, "timing.", it.Timing), Due: shortTime(it.Deadline)})
+	}
+	if n := b.Open - len(o.Items); n > 0 {
+		o.More, o.MoreText = true, fmt.Sprintf(t["orders_more"], n)
+	}
+	return o
+}
+
+// wordOr is the word for prefix+code, else the code.
+func wordOr(t map[string]string, prefix, code string) string {
+	if w, ok := t[prefix+code]; ok {
+		return w
+	}
+	return code
 }
 
 // inLang picks the English text on an English page when there is one.

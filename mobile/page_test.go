@@ -8,6 +8,7 @@ import (
 
 	"github.com/yiping-ioc/yiping/access"
 	"github.com/yiping-ioc/yiping/report"
+	"github.com/yiping-ioc/yiping/widget"
 )
 
 // fakeBoards serves one board for every region: a critical report whose
@@ -133,5 +134,72 @@ func TestStatic(t *testing.T) {
 			!strings.Contains(rec.Header().Get("Cache-Control"), "immutable") {
 			t.Errorf("%s: %s %q", tc.path, rec.Header(), rec.Body.String()[:40])
 		}
+	}
+}
+
+// TestPageOrders: the page lists the open orders of the caller's unit
+// (the region asked for is the caller's own by default) in the board's
+// order, overdue first and marked so, with their deadlines, every text
+// escaped, in Chinese or English; the script follows the orders topic.
+// Without dispatch the page has no orders.
+func TestPageOrders(t *testing.T) {
+	unit := &access.Principal{Kind: access.KindUser, Name: "county-op", Role: access.RoleOperator, Region: "620802"}
+	var asked []string
+	orders := func(code string) widget.OrderBoard {
+		asked = append(asked, code)
+		return widget.OrderBoard{Region: code, RegionName: "崆峒区", Open: 3, Overdue: 1, Orders: []widget.OrderItem{
+			{ID: "DB-2", Title: `<script>alert("x")</script>`, Unit: "620802", UnitName: "崆峒区", Dept: "热线办", State: "issued", Timing: "overdue", Deadline: "2026-10-09T00:00:00+08:00"},
+			{ID: "DB-1", Title: "接通率低于目标", Unit: "620802", UnitName: "崆峒区", State: "returned", Timing: "due_soon", Deadline: "2026-10-12T00:00:00+08:00"},
+		}}
+	}
+	for _, tc := range []struct {
+		lang string
+		want []string
+	}{
+		{"", []string{`<section id="orders" class="orders" data-overdue="1">`, `<h2>督办单</h2>`,
+			`<span id="ord-open" class="ord-open">未办结 3 件</span>`, `<span id="ord-late" class="ord-late">超期 1 件</span>`,
+			`<li class="ord t-overdue" data-id="DB-2" data-state="issued" data-timing="overdue">`,
+			`<span class="ord-timing">超期</span><h3 class="ord-title">&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;</h3>`,
+			`<dd class="ord-unit">崆峒区 · 热线办</dd>`, `<dd class="ord-state">待签收</dd>`, `<dd class="ord-due">10-09 00:00</dd>`,
+			`<li class="ord t-due_soon" data-id="DB-1" data-state="returned" data-timing="due_soon">`, `<span class="ord-timing">临期</span>`,
+			`<dd class="ord-state">已退回</dd>`, `<p id="ord-more" class="ord-more">另有 1 件未列出</p>`, `"orders":"orders:620802"`}},
+		{"?lang=en", []string{`<h2>Supervision orders</h2>`, `3 open`, `1 overdue`, `<span class="ord-timing">Overdue</span>`,
+			`<dd class="ord-state">To sign</dd>`, `<span class="ord-timing">Due soon</span>`, `1 more not listed`}},
+	} {
+		asked = nil
+		m, err := New(Config{Reports: &fakeBoards{}, Orders: orders})
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := httptest.NewRequest("GET", PagePath+tc.lang, nil)
+		req = req.WithContext(access.WithPrincipal(req.Context(), unit))
+		rec := httptest.NewRecorder()
+		m.Page().ServeHTTP(rec, req)
+		body := rec.Body.String()
+		if rec.Code != 200 || strings.Join(asked, ",") != "620802" {
+			t.Fatalf("%s: status %d, boards asked %v", tc.lang, rec.Code, asked)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: no %s in\n%s", tc.lang, w, body)
+			}
+		}
+		if strings.Contains(body, `<script>alert`) || strings.Count(body, "<script") != 2 {
+			t.Errorf("%s: scripts of the page:\n%s", tc.lang, body)
+		}
+		if strings.Index(body, `data-id="DB-2"`) > strings.Index(body, `data-id="DB-1"`) {
+			t.Errorf("%s: the overdue order is not first", tc.lang)
+		}
+	}
+	m, err := New(Config{Reports: &fakeBoards{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", PagePath, nil)
+	req = req.WithContext(access.WithPrincipal(req.Context(), unit))
+	rec := httptest.NewRecorder()
+	m.Page().ServeHTTP(rec, req)
+	if body := rec.Body.String(); rec.Code != 200 || strings.Contains(body, `id="orders"`) || strings.Contains(body, `"orders":"orders:`) {
+		t.Errorf("without dispatch: %d\n%s", rec.Code, body)
 	}
 }

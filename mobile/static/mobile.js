@@ -1,7 +1,8 @@
-// Yiping phone page (小屏): the open special reports of a region, live.
-// The server draws the first paint and decides every text; this script
-// follows the region's report topic over the hub (hub/doc.go), paints each
-// Board as given (textContent only: no string of data becomes markup),
+// Yiping phone page (小屏): the open special reports of a region and its
+// open supervision orders (督办单), live. The server draws the first paint
+// and decides every text and status; this script follows the region's
+// report topic and orders topic over the hub (hub/doc.go), paints each
+// board as given (textContent only: no string of data becomes markup),
 // and acknowledges a report with the session's CSRF token.
 (function () {
   "use strict";
@@ -9,7 +10,9 @@
   var T = cfg.t;
   var list = document.getElementById("reports");
   var errBox = document.getElementById("error");
-  var ws = null, retry = 0, seq = 0;
+  var ws = null, retry = 0, seqs = {};
+  var topics = [cfg.topic];
+  if (cfg.orders) topics.push(cfg.orders);
 
   // shortTime shows an RFC 3339 time as "01-02 15:04", as the server does.
   function shortTime(s) {
@@ -67,6 +70,46 @@
     document.getElementById("unacked").textContent = T.unacked.replace("%d", String(board.unacked || 0));
     if (board.region_name) document.getElementById("region").textContent = board.region_name;
     if (board.as_of) document.getElementById("asof").textContent = T.as_of + shortTime(board.as_of);
+  }
+
+  // order builds one order's card, as mobile.html does.
+  function order(o) {
+    var li = el("li", "ord t-" + o.timing);
+    li.dataset.id = o.id;
+    li.dataset.state = o.state;
+    li.dataset.timing = o.timing;
+    var top = el("div", "ord-top");
+    top.appendChild(el("span", "ord-timing", word("timing.", o.timing)));
+    top.appendChild(el("h3", "ord-title", o.title));
+    li.appendChild(top);
+    var dl = el("dl", "rep-meta");
+    meta(dl, T.unit, "ord-unit", (o.unit_name || o.unit) + (o.dept ? " · " + o.dept : ""));
+    meta(dl, T.order_state, "ord-state", word("ostate.", o.state));
+    meta(dl, T.deadline, "ord-due", shortTime(o.deadline));
+    li.appendChild(dl);
+    return li;
+  }
+
+  function word(prefix, code) {
+    return Object.prototype.hasOwnProperty.call(T, prefix + code) ? T[prefix + code] : code;
+  }
+
+  // paintOrders shows an OrderBoard: the orders in the server's order
+  // (overdue first), each with the server's timing.
+  function paintOrders(board) {
+    var box = document.getElementById("orders");
+    if (!board || !box) return;
+    var orders = board.orders || [], open = board.open || 0, overdue = board.overdue || 0;
+    var ol = document.getElementById("ord-list");
+    ol.textContent = "";
+    if (!orders.length) ol.appendChild(el("li", "empty", T.orders_none));
+    orders.forEach(function (o) { ol.appendChild(order(o)); });
+    box.dataset.overdue = String(overdue);
+    document.getElementById("ord-open").textContent = T.orders_open.replace("%d", String(open));
+    document.getElementById("ord-late").textContent = T.orders_overdue.replace("%d", String(overdue));
+    var more = document.getElementById("ord-more"), extra = open - orders.length;
+    more.hidden = extra <= 0;
+    more.textContent = extra > 0 ? T.orders_more.replace("%d", String(extra)) : "";
   }
 
   // update repaints one card from the report the API answered, until the
@@ -144,8 +187,8 @@
     sock.onopen = function () {
       retry = 0;
       var since = {};
-      if (seq) since[cfg.topic] = seq;
-      sock.send(JSON.stringify({ op: "subscribe", topics: [cfg.topic], since: since }));
+      topics.forEach(function (t) { if (seqs[t]) since[t] = seqs[t]; });
+      sock.send(JSON.stringify({ op: "subscribe", topics: topics, since: since }));
       setState("live");
     };
     sock.onmessage = function (e) {
@@ -156,11 +199,13 @@
         if (m.op === "error") console.warn("mobile: hub: " + m.error);
         return;
       }
-      if (m.topic !== cfg.topic) return;
-      if (m.seq) seq = m.seq;
+      if (topics.indexOf(m.topic) < 0) return;
+      if (m.seq) seqs[m.topic] = m.seq;
       // A snapshot without data: nothing published yet; the first paint
       // stands.
-      if (m.data !== undefined) paint(m.data);
+      if (m.data === undefined) return;
+      if (m.topic === cfg.topic) paint(m.data);
+      else paintOrders(m.data);
     };
     sock.onclose = function () {
       if (sock !== ws) return;
