@@ -422,7 +422,7 @@ func (a *App) buildPages() error {
 	}
 	a.console, err = console.New(console.Config{
 		Live: a.eng, History: a.hist, Regions: region.Default(), Targets: a.targets, Location: a.loc,
-		SessionAPI: login.SessionPath, CanIssue: canIssue, Logger: a.component("console"),
+		SessionAPI: login.SessionPath, CanIssue: canIssue, Report: a.issueReport, Logger: a.component("console"),
 	})
 	return err
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/yiping-ioc/yiping/access"
+	"github.com/yiping-ioc/yiping/console"
 	"github.com/yiping-ioc/yiping/dispatch"
 	"github.com/yiping-ioc/yiping/dispatch/dispatchapi"
 	"github.com/yiping-ioc/yiping/live"
@@ -123,6 +125,35 @@ func (a *App) dispatchRoutes() []route {
 func canIssue(ctx context.Context, code string) bool {
 	p, ok := access.FromContext(ctx)
 	return ok && dispatch.CanIssue(p, code)
+}
+
+// issueReport gives the console's issue form a special report (or surge)
+// as the caller may see it: console.ErrNoReport when it does not exist or
+// lies outside the caller's scope.
+func (a *App) issueReport(ctx context.Context, id string) (console.ReportFacts, error) {
+	p, ok := access.FromContext(ctx)
+	if !ok {
+		return console.ReportFacts{}, console.ErrNoReport
+	}
+	r, err := a.reports.Report(ctx, id)
+	if errors.Is(err, report.ErrNotFound) {
+		return console.ReportFacts{}, console.ErrNoReport
+	}
+	if err != nil {
+		return console.ReportFacts{}, err
+	}
+	if !p.Covers(r.Region) {
+		return console.ReportFacts{}, console.ErrNoReport
+	}
+	f := console.ReportFacts{ID: r.ID, Rule: r.Rule, Kind: string(r.Type), Title: r.Title, TitleEN: r.TitleEN, Text: r.Text, TextEN: r.TextEN,
+		Region: r.Region, RegionName: r.RegionName, Subject: r.Subject, Indicator: r.Indicator, Period: r.Period,
+		Value: r.Value, Threshold: r.Threshold}
+	if r.FiredAt != "" {
+		if f.FiredAt, err = time.Parse(time.RFC3339, r.FiredAt); err != nil {
+			return console.ReportFacts{}, fmt.Errorf("special report %s: fired_at: %w", id, err)
+		}
+	}
+	return f, nil
 }
 
 // dispatchLoop sends the notices due (every DispatchEvery and after

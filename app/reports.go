@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/yiping-ioc/yiping/collectors"
+	"github.com/yiping-ioc/yiping/console"
+	"github.com/yiping-ioc/yiping/dispatch"
 	"github.com/yiping-ioc/yiping/engine"
 	"github.com/yiping-ioc/yiping/login"
 	"github.com/yiping-ioc/yiping/mobile"
@@ -101,7 +103,9 @@ func (a *App) buildReports(ctx context.Context) error {
 	}
 	// The phone page's orders are the dispatch boards (buildDispatch runs
 	// next; the page asks only when serving).
-	a.mobile, err = mobile.New(mobile.Config{Reports: a.reports, Orders: a.orderBoard, WebSocket: "/ws", SessionAPI: login.SessionPath})
+	// Its report cards link operators to the console's issue form (督办).
+	a.mobile, err = mobile.New(mobile.Config{Reports: a.reports, Orders: a.orderBoard, WebSocket: "/ws", SessionAPI: login.SessionPath,
+		CanIssue: dispatch.CanIssue, IssuePage: console.OrdersPath})
 	return err
 }
 

@@ -59,6 +59,12 @@ type Config struct {
 	// issue supervision orders to a unit of region: the ranking's red
 	// rows then link to the orders page's issue form. Nil: never.
 	CanIssue func(ctx context.Context, region string) bool
+	// Report looks up a special report for the issue form
+	// (/console/orders?issue=1&report=<id>) as the caller of a request
+	// (its context) may see it: ErrNoReport when there is no such report
+	// or it lies outside the caller's scope. Nil: the form cannot be
+	// filled from a report (400).
+	Report func(ctx context.Context, id string) (ReportFacts, error)
 }
 
 // Console serves the analyst's API and page. Create it with New.

@@ -21,7 +21,7 @@ import (
 // The orders page (督办): the supervision orders of the caller's scope,
 // filtered, overdue first and red, each with its evidence, history and
 // the actions the server allows; an issue form, prefilled by the server
-// from a red ranking row. The orders themselves come from the dispatch
+// from a red ranking row or a special report. The orders themselves come from the dispatch
 // API (package dispatchapi, in the app's route table); the console knows
 // neither the caller nor the orders, only how to draw them: the page is
 // its words, its state and the evidence it computed, and orders.js
@@ -49,6 +49,7 @@ var ordersDict = map[string]map[string]string{
 		"days": "工作日", "comment_ph": "意见（必填于回复、退回）", "issue": "发出督办单", "cancel": "取消",
 		"reply": "回复", "lang_switch": "English", "logout": "退出登录", "error": "出错", "loading": "加载中…",
 		"source": "来源", "extension": "延期申请", "done": "已提交", "close": "关闭",
+		"report": "特别呈报", "rule": "规则", "threshold": "阈值", "fired": "发生时间", "category": "类别", "count": "工单数", "baseline": "基线",
 		"state.issued": "待签收", "state.signed": "已签收", "state.replied": "已回复", "state.returned": "已退回",
 		"state.verified": "已办结", "state.withdrawn": "已撤回",
 		"timing.on_track": "正常", "timing.due_soon": "临期", "timing.overdue": "超期", "timing.waiting": "待审核",
@@ -68,6 +69,8 @@ var ordersDict = map[string]map[string]string{
 		"days": "Working days", "comment_ph": "Comment (required to reply or return)", "issue": "Issue the order", "cancel": "Cancel",
 		"reply": "Reply", "lang_switch": "中文", "logout": "Sign out", "error": "Error", "loading": "Loading…",
 		"source": "Source", "extension": "Extension request", "done": "Done", "close": "Close",
+		"report": "Special report", "rule": "Rule", "threshold": "Threshold", "fired": "Fired", "category": "Category",
+		"count": "Tickets", "baseline": "Baseline",
 		"state.issued": "Issued", "state.signed": "Signed", "state.replied": "Replied", "state.returned": "Returned",
 		"state.verified": "Verified", "state.withdrawn": "Withdrawn",
 		"timing.on_track": "On track", "timing.due_soon": "Due soon", "timing.overdue": "Overdue", "timing.waiting": "Awaiting review",
@@ -109,9 +112,12 @@ type ordersPage struct {
 // handleOrders serves the orders page. With issue=1 and a unit (region,
 // dept), an indicator, a period and optionally as_of, the issue form
 // opens filled with the unit's value of that indicator as the console
-// computes it, its target and the instant.
+// computes it, its target and the instant. With issue=1 and report=<id>
+// it opens filled from that special report (or surge) instead
+// (orders_report.go): 404 when the caller cannot see the report, 403 when
+// they may not issue to its unit.
 func (c *Console) handleOrders(ctx *fiber.Ctx) error {
-	if err := checkParams(ctx, "region", "dept", "indicator", "period", "as_of", "issue", "lang"); err != nil {
+	if err := checkParams(ctx, "region", "dept", "indicator", "period", "as_of", "issue", "report", "lang"); err != nil {
 		return c.fail(ctx, err)
 	}
 	lang := ctx.Query("lang")
@@ -123,7 +129,13 @@ func (c *Console) handleOrders(ctx *fiber.Ctx) error {
 	if err != nil {
 		return c.fail(ctx, err)
 	}
-	if ctx.Query("issue") == "1" {
+	if ctx.Query("issue") == "1" && ctx.Context().QueryArgs().Has("report") {
+		d, ok, err := c.reportDraftFor(ctx, strings.Clone(ctx.Query("report")), lang)
+		if !ok {
+			return err
+		}
+		st.Draft = d
+	} else if ctx.Query("issue") == "1" {
 		d, err := c.draft(ctx.UserContext(), code, strings.Clone(ctx.Query("dept")), strings.Clone(ctx.Query("indicator", "on_time_rate")),
 			strings.Clone(ctx.Query("period", "month")), strings.Clone(ctx.Query("as_of")), lang)
 		if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/yiping-ioc/yiping/access"
 	"github.com/yiping-ioc/yiping/assets"
 	"github.com/yiping-ioc/yiping/browsertest"
+	"github.com/yiping-ioc/yiping/dispatch"
 	"github.com/yiping-ioc/yiping/hub"
 	"github.com/yiping-ioc/yiping/live"
 	"github.com/yiping-ioc/yiping/login"
@@ -30,17 +31,25 @@ import (
 // session's CSRF token is refused, as the guard does.
 func serve(t *testing.T) (*httptest.Server, *reporttest.Rig, *hub.Hub) {
 	t.Helper()
+	leader := &access.Principal{Kind: access.KindUser, Name: "李领导", Role: access.RoleLeader, Region: "620000", CSRF: "csrf-of-the-session"}
+	return serveAs(t, leader)
+}
+
+// serveAs is serve for another caller; the page links those who may
+// issue orders (dispatch.CanIssue) to the console's issue form.
+func serveAs(t *testing.T, leader *access.Principal) (*httptest.Server, *reporttest.Rig, *hub.Hub) {
+	t.Helper()
 	h := hub.New(hub.Config{})
 	rig := reporttest.New(t, h)
 	api, err := reportapi.New(reportapi.Config{Reports: rig.Manager, Location: reporttest.Zone()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := New(Config{Reports: rig.Manager, Orders: func(string) widget.OrderBoard { return phoneOrders() }})
+	m, err := New(Config{Reports: rig.Manager, Orders: func(string) widget.OrderBoard { return phoneOrders() },
+		CanIssue: dispatch.CanIssue, IssuePage: "/console/orders"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	leader := &access.Principal{Kind: access.KindUser, Name: "李领导", Role: access.RoleLeader, Region: "620000", CSRF: "csrf-of-the-session"}
 	as := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodPost && !leader.CheckCSRF(r.Header.Get(access.CSRFHeader)) {
@@ -108,6 +117,7 @@ func TestPhoneInChromium(t *testing.T) {
 		t.Errorf("first paint %+v", paint)
 	}
 	waitJS(t, ctx, "live", `document.body.dataset.state === "live" && document.getElementById("link").textContent === "实时"`)
+	waitJS(t, ctx, "no 督办 link for a leader", `!document.querySelector("a.issue")`)
 
 	// A Board pushed on the topic is painted as given: a title of markup
 	// stays text.
@@ -223,4 +233,27 @@ func TestPhoneOrdersInChromium(t *testing.T) {
 	}
 	waitJS(t, ctx, "none open", `document.querySelector("#ord-list li.empty").textContent === "暂无未办结督办单" && document.getElementById("ord-more").hidden && document.getElementById("orders").dataset.overdue === "0"`)
 	watch.Check(t, srv.URL)
+}
+
+// TestPhoneIssueLinkInChromium: an operator's page links every report
+// card to the issue form of that report, those of the first paint and
+// those the script paints from a live board alike; a leader's has none
+// (TestPhoneInChromium's page).
+func TestPhoneIssueLinkInChromium(t *testing.T) {
+	op := &access.Principal{Kind: access.KindUser, Name: "city-op", Role: access.RoleOperator, Region: "620000", CSRF: "csrf-of-the-session"}
+	srv, rig, _ := serveAs(t, op)
+	first := rig.Fire(t, "answer_rate", "620802")
+	ctx := browsertest.Chrome(t, browsertest.Options{Width: 390, Height: 844})
+	if err := chromedp.Run(ctx, chromedp.Navigate(srv.URL+PagePath)); err != nil {
+		t.Fatal(err)
+	}
+	link := func(id string) string {
+		return `(document.querySelector('li.rep[data-id="` + id + `"] a.issue') || {}).getAttribute && document.querySelector('li.rep[data-id="` + id + `"] a.issue').getAttribute("href")`
+	}
+	waitJS(t, ctx, "the first paint's link", link(first.ID)+` === "/console/orders?issue=1&report=`+first.ID+`&region=620802"`)
+	waitJS(t, ctx, "live", `document.body.dataset.state === "live"`)
+	second := rig.Fire(t, "on_time_rate", "620102")
+	waitJS(t, ctx, "the painted card's link", link(second.ID)+` === "/console/orders?issue=1&report=`+second.ID+`&region=620102"`+
+		` && `+link(first.ID)+` === "/console/orders?issue=1&report=`+first.ID+`&region=620802"`+
+		` && document.querySelector('li.rep[data-id="`+second.ID+`"] a.issue').textContent === "督办"`)
 }

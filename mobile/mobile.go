@@ -13,8 +13,11 @@
 // server's timing (overdue or not); the page's words come from the
 // server. Acknowledging posts
 // to the report API (package reportapi) with the session's CSRF token,
-// which the script asks the session API for. The page holds no inline
-// script, so a Content-Security-Policy of script-src 'self' holds.
+// which the script asks the session API for. For a user who may issue
+// supervision orders (Config.CanIssue), each report card links to the
+// console's issue form filled from that report (Config.IssuePage). The
+// page holds no inline script, so a Content-Security-Policy of
+// script-src 'self' holds.
 //
 // The package does not register its routes: it exports its handlers and
 // their paths (Page at PagePath, Script at ScriptPath, Style at StylePath)
@@ -74,7 +77,16 @@ type Config struct {
 	// SessionAPI is the path that tells who is signed in and the CSRF
 	// token, default login.SessionPath.
 	SessionAPI string
-	Logger     *slog.Logger
+	// CanIssue tells whether a user may issue supervision orders (督办)
+	// to a unit of a region (dispatch.CanIssue); IssuePage is the page of
+	// the issue form (the console's orders page), opened with
+	// ?issue=1&report=<id>&region=<region>. When both are set, every
+	// report card of a caller who may issue for the page's region (and
+	// so for every report on it, all at or below it) carries a 督办 link
+	// there. Either unset: no link.
+	CanIssue  func(p *access.Principal, region string) bool
+	IssuePage string
+	Logger    *slog.Logger
 }
 
 // Mobile serves the phone page.
@@ -132,7 +144,7 @@ var words = map[string]map[string]string{
 		"title": "特别呈报", "page_title": "特别呈报 · 一屏", "lang_switch": "English",
 		"none": "暂无待处理的特别呈报", "unacked": "%d 条未确认",
 		"region": "地区", "fired": "发生", "state": "状态", "acked_by": "确认人",
-		"ack": "确认收到", "acking": "正在确认…", "ack_failed": "确认失败：", "unreachable": "无法连接服务器。",
+		"ack": "确认收到", "issue": "督办", "acking": "正在确认…", "ack_failed": "确认失败：", "unreachable": "无法连接服务器。",
 		"live": "实时", "connecting": "连接中", "offline": "已断开，正在重连", "as_of": "更新于 ",
 		"sev.critical": "严重", "sev.warning": "警告", "sev.info": "提示",
 		"state.firing": "待确认", "state.acknowledged": "已确认", "state.resolved": "已解除",
@@ -145,7 +157,7 @@ var words = map[string]map[string]string{
 		"title": "Special reports", "page_title": "Special reports · Yiping", "lang_switch": "中文",
 		"none": "No open special reports", "unacked": "%d unacknowledged",
 		"region": "Region", "fired": "Fired", "state": "State", "acked_by": "Acknowledged by",
-		"ack": "Acknowledge", "acking": "Acknowledging…", "ack_failed": "Acknowledging failed: ", "unreachable": "The server cannot be reached.",
+		"ack": "Acknowledge", "issue": "Issue an order", "acking": "Acknowledging…", "ack_failed": "Acknowledging failed: ", "unreachable": "The server cannot be reached.",
 		"live": "Live", "connecting": "Connecting", "offline": "Disconnected, reconnecting", "as_of": "As of ",
 		"sev.critical": "Critical", "sev.warning": "Warning", "sev.info": "Info",
 		"state.firing": "Unacknowledged", "state.acknowledged": "Acknowledged", "state.resolved": "Resolved",
@@ -163,6 +175,8 @@ type item struct {
 	RegionName, Fired, State, StateLabel     string
 	AckedBy                                  string
 	CanAck                                   bool
+	// IssueLink is the 督办 link, "" for a caller who may not issue.
+	IssueLink string
 }
 
 // order is one supervision order as the page shows it: the same fields
@@ -202,6 +216,12 @@ type jsConfig struct {
 	Session string    `json:"session"`
 	Ack     [2]string `json:"ack"` // the path around a report's id
 	CanAck  bool      `json:"can_ack"`
+	// CanIssue says whether the caller may issue orders for the reports
+	// of the page; Issue is then the issue form's path and query up to
+	// the report's id (mobile.js adds the id, the region and the
+	// language as issueLink does).
+	CanIssue bool   `json:"can_issue"`
+	Issue    string `json:"issue,omitempty"`
 	// Orders is the orders topic; "" when the page shows no orders.
 	Orders string            `json:"orders,omitempty"`
 	T      map[string]string `json:"t"`
@@ -239,7 +259,8 @@ func (m *Mobile) Page() http.Handler {
 			b := m.cfg.Orders(code)
 			ob = &b
 		}
-		b, err := m.render(lang, code, reportapi.CanAck(p), m.cfg.Reports.Board(code), ob)
+		canIssue := m.cfg.CanIssue != nil && m.cfg.IssuePage != "" && m.cfg.CanIssue(p, code)
+		b, err := m.render(lang, code, reportapi.CanAck(p), canIssue, m.cfg.Reports.Board(code), ob)
 		if err != nil {
 			m.cfg.Logger.Error("mobile page", "region", code, "err", err)
 			http.Error(w, "页面生成失败 / the page failed", http.StatusInternalServerError)
@@ -252,8 +273,8 @@ func (m *Mobile) Page() http.Handler {
 }
 
 // render draws the page of a region's board and, when ob is not nil, its
-// orders.
-func (m *Mobile) render(lang, code string, canAck bool, b report.Board, ob *widget.OrderBoard) ([]byte, error) {
+// orders; canIssue puts a 督办 link on every report.
+func (m *Mobile) render(lang, code string, canAck, canIssue bool, b report.Board, ob *widget.OrderBoard) ([]byte, error) {
 	t := words[lang]
 	other := url.Values{"region": {code}}
 	if lang == "zh" {
@@ -277,9 +298,15 @@ func (m *Mobile) render(lang, code string, canAck bool, b report.Board, ob *widg
 			RegionName: r.RegionName, Fired: shortTime(r.FiredAt), State: r.State, StateLabel: t["state."+r.State],
 			AckedBy: r.AckedBy, CanAck: canAck && r.State == report.StateFiring,
 		})
+		if canIssue {
+			v.Items[len(v.Items)-1].IssueLink = m.issueLink(r.ID, r.Region, lang)
+		}
 	}
 	jc := jsConfig{Lang: lang, Topic: live.ReportTopic(code), WS: m.cfg.WebSocket, Session: m.cfg.SessionAPI,
 		Ack: [2]string{m.ackPrefix, m.ackSuffix}, CanAck: canAck, T: t}
+	if canIssue {
+		jc.CanIssue, jc.Issue = true, m.issuePrefix()
+	}
 	if ob != nil {
 		v.Orders = ordersView(t, ob)
 		jc.Orders = live.OrdersTopic(code)
@@ -295,6 +322,19 @@ func (m *Mobile) render(lang, code string, canAck bool, b report.Board, ob *widg
 		return nil, fmt.Errorf("render: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// issuePrefix is the issue form's address up to a report's id.
+func (m *Mobile) issuePrefix() string { return m.cfg.IssuePage + "?issue=1&report=" }
+
+// issueLink is the issue form of a report of a region, as mobile.js
+// builds it.
+func (m *Mobile) issueLink(id, region, lang string) string {
+	s := m.issuePrefix() + url.QueryEscape(id) + "&region=" + url.QueryEscape(region)
+	if lang == "en" {
+		s += "&lang=en"
+	}
+	return s
 }
 
 // ordersView is the orders section of a board, as mobile.js draws it.

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/yiping-ioc/yiping/access"
+	"github.com/yiping-ioc/yiping/dispatch"
 	"github.com/yiping-ioc/yiping/report"
 	"github.com/yiping-ioc/yiping/widget"
 )
@@ -201,5 +202,61 @@ func TestPageOrders(t *testing.T) {
 	m.Page().ServeHTTP(rec, req)
 	if body := rec.Body.String(); rec.Code != 200 || strings.Contains(body, `id="orders"`) || strings.Contains(body, `"orders":"orders:`) {
 		t.Errorf("without dispatch: %d\n%s", rec.Code, body)
+	}
+}
+
+// TestPageIssueLink: every report card of an operator whose scope covers
+// the page carries a 督办 link to the issue form of that report (the
+// page config tells the script so); an analyst's, a leader's or a page
+// without dispatch has none.
+func TestPageIssueLink(t *testing.T) {
+	operator := &access.Principal{Kind: access.KindUser, Name: "city-op", Role: access.RoleOperator, Region: "620800"}
+	analyst := &access.Principal{Kind: access.KindUser, Name: "analyst", Role: access.RoleAnalyst, Region: "620800"}
+	leader := &access.Principal{Kind: access.KindUser, Name: "李领导", Role: access.RoleLeader, Region: "620800"}
+	withLinks := Config{Reports: &fakeBoards{}, CanIssue: dispatch.CanIssue, IssuePage: "/console/orders"}
+	for _, tc := range []struct {
+		name  string
+		cfg   Config
+		who   *access.Principal
+		query string
+		want  []string
+		not   []string
+	}{
+		{"an operator", withLinks, operator, "", []string{
+			`<a class="issue" href="/console/orders?issue=1&amp;report=a1&amp;region=620802">督办</a>`,
+			`<a class="issue" href="/console/orders?issue=1&amp;report=b2&amp;region=620803">督办</a>`,
+			`"can_issue":true`, `"issue":"/console/orders?issue=1\u0026report="`,
+		}, nil},
+		{"an operator in English", withLinks, operator, "?lang=en", []string{
+			`<a class="issue" href="/console/orders?issue=1&amp;report=a1&amp;region=620802&amp;lang=en">Issue an order</a>`,
+		}, nil},
+		{"an analyst", withLinks, analyst, "", []string{`"can_issue":false`}, []string{`class="issue"`, `"issue":"/console`}},
+		{"a leader", withLinks, leader, "", []string{`"can_issue":false`}, []string{`class="issue"`, `"issue":"/console`}},
+		{"no dispatch", Config{Reports: &fakeBoards{}}, operator, "", []string{`"can_issue":false`}, []string{`class="issue"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := New(tc.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := httptest.NewRequest("GET", PagePath+tc.query, nil)
+			req = req.WithContext(access.WithPrincipal(req.Context(), tc.who))
+			rec := httptest.NewRecorder()
+			m.Page().ServeHTTP(rec, req)
+			body := rec.Body.String()
+			if rec.Code != 200 {
+				t.Fatalf("status %d: %s", rec.Code, body)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("no %s in\n%s", w, body)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(body, w) {
+					t.Errorf("%s in the page", w)
+				}
+			}
+		})
 	}
 }

@@ -57,6 +57,13 @@
       b.type = "button";
       li.appendChild(b);
     }
+    // The server decided who may issue (cfg.can_issue) and where the
+    // form is; the link is built as the server's issueLink builds it.
+    if (cfg.can_issue && cfg.issue) {
+      var a = el("a", "issue", T.issue);
+      a.href = cfg.issue + encodeURIComponent(r.id) + "&region=" + encodeURIComponent(r.region) + (cfg.lang === "en" ? "&lang=en" : "");
+      li.appendChild(a);
+    }
     return li;
   }
 
