@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/yiping-ioc/yiping/access"
 	"github.com/yiping-ioc/yiping/bulletin"
+	"github.com/yiping-ioc/yiping/chrome"
 	"github.com/yiping-ioc/yiping/console"
 	"github.com/yiping-ioc/yiping/login"
 	"github.com/yiping-ioc/yiping/notify"
@@ -31,26 +31,17 @@ import (
 // Chromium is found.
 const noChromium = "未找到 Chromium，无法打印简报（设置 YIPING_CHROME） / Chromium not found: bulletins cannot be printed (set YIPING_CHROME)"
 
-// chromeCandidates are where Chromium usually is, after YIPING_CHROME.
-var chromeCandidates = []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome", "/usr/bin/google-chrome-stable",
-	"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
-
-// findChrome returns the Chromium to print with: YIPING_CHROME, else the
-// first of the usual paths and names that is executable; "" and the
-// reason when there is none.
+// findChrome returns the Chromium to print with, or "" and the reason
+// the console shows when there is none.
 func findChrome(getenv func(string) string) (string, string) {
-	if p := getenv("YIPING_CHROME"); p != "" {
-		if _, err := exec.LookPath(p); err != nil {
-			return "", noChromium + ": YIPING_CHROME=" + p + ": " + err.Error()
+	p, err := chrome.Find(getenv)
+	if err != nil {
+		if errors.Is(err, chrome.ErrNotFound) && err != chrome.ErrNotFound {
+			return "", noChromium + ": " + strings.TrimPrefix(err.Error(), chrome.ErrNotFound.Error()+": ")
 		}
-		return p, ""
+		return "", noChromium
 	}
-	for _, c := range chromeCandidates {
-		if p, err := exec.LookPath(c); err == nil {
-			return p, ""
-		}
-	}
-	return "", noChromium
+	return p, ""
 }
 
 // bulletinState is what the app keeps of the bulletins.

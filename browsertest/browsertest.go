@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -24,6 +23,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/yiping-ioc/yiping/chrome"
 )
 
 // Options adjust the browser. Zero fields take defaults.
@@ -44,11 +45,8 @@ func Chrome(t testing.TB, o Options) context.Context {
 	if o.Timeout == 0 {
 		o.Timeout = 90 * time.Second
 	}
-	path := os.Getenv("YIPING_CHROME")
-	if path == "" {
-		path, _ = exec.LookPath("chromium")
-	}
-	if path == "" {
+	path, err := chrome.Find(os.Getenv)
+	if err != nil {
 		if os.Getenv("YIPING_SKIP_BROWSER") == "1" {
 			t.Skip("YIPING_SKIP_BROWSER=1 and no chromium")
 		}
@@ -60,18 +58,7 @@ func Chrome(t testing.TB, o Options) context.Context {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(o.Width, o.Height),
-	}
+	opts := chrome.Options(path, profile, chromedp.WindowSize(o.Width, o.Height))
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelC := chromedp.NewContext(actx)
 	ctx, cancelT := context.WithTimeout(ctx, o.Timeout)

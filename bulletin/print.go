@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"regexp"
 	"sync"
 	"time"
@@ -14,6 +13,8 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	"github.com/yiping-ioc/yiping/chrome"
 )
 
 // PrinterConfig sets up a Printer. Zero fields take defaults.
@@ -60,12 +61,9 @@ func (p *Printer) chromePath() (string, error) {
 	if p.cfg.Chrome != "" {
 		return p.cfg.Chrome, nil
 	}
-	if s := os.Getenv("YIPING_CHROME"); s != "" {
-		return s, nil
-	}
-	s, err := exec.LookPath("chromium")
+	s, err := chrome.Find(os.Getenv)
 	if err != nil {
-		return "", fmt.Errorf("bulletin: chromium not found (install it with scripts/install-chromium or set YIPING_CHROME): %w", err)
+		return "", fmt.Errorf("bulletin: %w", err)
 	}
 	return s, nil
 }
@@ -90,19 +88,7 @@ func (p *Printer) start() (context.Context, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bulletin: chromium profile: %w", err)
 	}
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.Flag("mute-audio", true),
-		chromedp.UserDataDir(profile),
-	}
+	opts := chrome.Options(path, profile, chromedp.Flag("hide-scrollbars", true), chromedp.Flag("mute-audio", true))
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	bctx, cancelB := chromedp.NewContext(actx)
 	// Run with no action starts the browser.
