@@ -117,6 +117,16 @@ func TestInvalidInOneBatch(t *testing.T) {
 		if got := server.Invalid(ctx, ps); !slices.Equal(got, want) {
 			t.Fatalf("invalid after revoke and disable: %d principals %v…, want %d", len(got), names(got)[:min(3, len(got))], len(want))
 		}
+		// What the check saw holds for new requests at once, not after the
+		// cache's TTL (the clock has not moved): the revoked token no
+		// longer opens a screen, wang's sessions are over, the others are
+		// untouched.
+		if _, err := server.AuthenticateScreenToken(ctx, secrets[1]); !errors.Is(err, ErrRevoked) {
+			t.Fatalf("revoked token after the check: %v, want ErrRevoked", err)
+		}
+		if _, err := server.AuthenticateScreenToken(ctx, secrets[0]); err != nil {
+			t.Fatalf("a good token after the check: %v", err)
+		}
 
 		// A principal that does not match what the store says (another
 		// region, role, name), an unknown token, a session logged out, a

@@ -557,6 +557,18 @@ func (s *Service) Invalid(ctx context.Context, ps []*Principal) []*Principal {
 			out = append(out, p)
 		}
 	}
+	if len(out) > 0 {
+		// What the store says now holds for new requests too: a screen
+		// whose socket is closed for a revoked token must not reconnect on
+		// a cached answer until the cache's TTL runs out.
+		gone := map[string]bool{}
+		for _, p := range out {
+			if p != nil {
+				gone[p.SessionID+"\x00"+p.TokenID] = true
+			}
+		}
+		s.cache.forgetWhere(func(p *Principal) bool { return gone[p.SessionID+"\x00"+p.TokenID] })
+	}
 	return out
 }
 
