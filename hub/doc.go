@@ -30,7 +30,22 @@
 // the numbers of a restarted hub are above every number the previous process
 // sent (a topic sends at most one message per Coalesce interval, far fewer
 // than a million a second): a screen resuming across a restart gets a
-// snapshot, never a wrong replay.
+// snapshot, never a wrong replay. (A topic sends at most one message per
+// flush, so at any time t a topic's seq is below t in microseconds unless
+// Flush is called more than a million times a second.)
+//
+// # Several nodes
+//
+// Config.OnFlush hands the messages of each flush to another part of the
+// program (cluster/bus forwards the leader's over NATS); Apply installs a
+// message of another hub with that hub's seq, so every node's rings,
+// snapshots and resumes answer with the same seqs and a screen may resume
+// on any node. Apply refuses a seq not above the topic's (ErrStale) and
+// sends a message that does not follow the topic's latest (lost messages,
+// a node that started late) as a snapshot. StartEpoch, called by a node
+// that becomes the leader, numbers its next flushes above the clock, hence
+// above every seq the previous leader sent; each topic's first message
+// after it is a snapshot too.
 //
 // # Protocol
 //
@@ -62,7 +77,11 @@
 //
 // Within a topic the seqs a client receives are consecutive after its
 // snapshot; a snapshot (seq s) replaces everything before s, and one without
-// "data" means the topic has no value yet. Nothing of a topic follows its
+// "data" means the topic has no value yet. A snapshot may also come in the
+// middle of a subscription, where consecutive seqs could not follow (a node
+// that missed messages of the leader, a new leader): the client takes its
+// value and its seq as they are, even a seq lower than one it saw (seqs of
+// different nodes' empty topics are not comparable), and resumes with it. Nothing of a topic follows its
 // "unsubscribed" reply.
 //
 // The server pings every PingEvery; a client that answers no ping (browsers

@@ -73,6 +73,14 @@ type Config struct {
 	// yiping_hub_*, see metrics.go); nil: no metrics. Registration errors
 	// (e.g. two hubs on one registry) are logged and leave those metrics off.
 	Registerer prometheus.Registerer
+	// OnFlush, if set, is called after each flush that produced messages,
+	// with those messages (at most one per topic; a topic's messages come
+	// in seq order from one call to the next, flushes being serialized
+	// while OnFlush is set). It runs on the flushing goroutine outside the
+	// hub's locks and must not block: hand the messages to a bounded queue
+	// (cluster/bus does). The slice is the callee's; Data must not be
+	// modified. Messages installed by Apply are not passed to it.
+	OnFlush func([]Message)
 }
 
 func (c *Config) defaults() {
@@ -129,6 +137,8 @@ type Stats struct {
 	Sent        uint64 // messages written to clients (data, snapshots, replies)
 	Snapshots   uint64 // snapshots queued
 	Replayed    uint64 // messages queued by resume
+	Applied     uint64 // messages installed by Apply
+	Stale       uint64 // Apply calls refused as duplicate or older (ErrStale)
 	Topics      int    // topics known
 	Subs        int64  // subscriptions (client, topic) now
 	BadRequests uint64 // client messages answered with an error
@@ -136,8 +146,12 @@ type Stats struct {
 
 // Hub is the fan-out. It is safe for concurrent use.
 type Hub struct {
-	cfg      Config
-	base     uint64 // first seq of every topic
+	cfg  Config
+	base uint64 // first seq of every topic
+	// floor: every flushed message takes a seq above it; base, raised by
+	// StartEpoch.
+	floor    atomic.Uint64
+	fmu      sync.Mutex // serializes flushes while Config.OnFlush is set
 	seed     maphash.Seed
 	shards   []*shard
 	upgrader websocket.Upgrader
@@ -157,6 +171,7 @@ type Hub struct {
 	nClients, nSubs                                        atomic.Int64
 	connects, dropped, timedOut, protocol, published       atomic.Uint64
 	coalesced, flushed, sent, snapshots, replayed, badReqs atomic.Uint64
+	applied, stale                                         atomic.Uint64
 	handoffs, batches                                      atomic.Uint64 // writer goroutines started, batches written (tests)
 }
 
@@ -174,6 +189,7 @@ func New(cfg Config) *Hub {
 		stop:    make(chan struct{}),
 		ping:    &wire{b: appendFrame(nil, websocket.PingMessage, nil), kind: wireControl},
 	}
+	h.floor.Store(h.base)
 	h.met = newMetrics(h, cfg.Registerer)
 	h.upgrader = websocket.Upgrader{
 		ReadBufferSize: 1024,
@@ -256,14 +272,24 @@ func (h *Hub) Latest(t Topic) (Message, bool) {
 // once: a screen whose topics changed in several shards gets them in one
 // system call.
 func (h *Hub) Flush() {
+	var out *[]Message
+	var msgs []Message
+	if h.cfg.OnFlush != nil {
+		h.fmu.Lock()
+		defer h.fmu.Unlock()
+		out = &msgs
+	}
 	h.kmu.Lock()
 	kicks := h.kicks[:0]
 	h.kicks = nil // a concurrent Flush allocates its own
 	h.kmu.Unlock()
 	for _, s := range h.shards {
-		kicks = s.flush(kicks)
+		kicks = s.flush(kicks, out)
 	}
 	h.kickAll(kicks)
+	if len(msgs) > 0 {
+		h.cfg.OnFlush(msgs)
+	}
 	clear(kicks)
 	h.kmu.Lock()
 	if cap(kicks) > cap(h.kicks) {
@@ -301,6 +327,8 @@ func (h *Hub) Stats() Stats {
 		Sent:        h.sent.Load(),
 		Snapshots:   h.snapshots.Load(),
 		Replayed:    h.replayed.Load(),
+		Applied:     h.applied.Load(),
+		Stale:       h.stale.Load(),
 		BadRequests: h.badReqs.Load(),
 	}
 	for _, s := range h.shards {
@@ -412,13 +440,16 @@ type topic struct {
 	pendingAt time.Time
 	dirty     bool
 	ring      []*entry // ring[seq%len] for the last HistoryLen seqs
-	subs      map[*client]struct{}
+	// low: the ring holds no message of seq ≤ low (h.base, or the seq
+	// before the last jump: an Apply after a gap, a flush after StartEpoch).
+	low  uint64
+	subs map[*client]struct{}
 }
 
 func (s *shard) topic(t Topic) *topic {
 	tp := s.topics[t]
 	if tp == nil {
-		tp = &topic{name: t, seq: s.h.base, ring: make([]*entry, s.h.cfg.HistoryLen), subs: map[*client]struct{}{}}
+		tp = &topic{name: t, seq: s.h.base, low: s.h.base, ring: make([]*entry, s.h.cfg.HistoryLen), subs: map[*client]struct{}{}}
 		s.topics[t] = tp
 	}
 	return tp
@@ -435,30 +466,147 @@ func (s *shard) forget(tp *topic) {
 // flush queues the changed topics' messages to their subscribers under the
 // shard lock (so that they keep seq order with the snapshots and replays
 // subscribe queues) and appends the clients to write to to kicks.
-func (s *shard) flush(kicks []*client) []*client {
+//
+// A topic's next seq is its seq + 1, or floor + 1 when that is higher (after
+// StartEpoch, or for a topic whose seqs came from another hub by Apply): a
+// jump, sent to subscribers as a snapshot since their seqs would not be
+// consecutive. With out set, the messages are appended to *out.
+func (s *shard) flush(kicks []*client, out *[]Message) []*client {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	floor := s.h.floor.Load()
 	for _, tp := range s.dirty {
 		tp.dirty = false
-		e, err := newEntry(Message{Topic: tp.name, Seq: tp.seq + 1, Data: tp.pending}, tp.pendingAt)
+		seq := max(tp.seq, floor) + 1
+		m := Message{Topic: tp.name, Seq: seq, Data: tp.pending}
 		tp.pending = nil
-		if err != nil { // Publish validated the JSON; cannot happen
+		jump := seq != tp.seq+1
+		if err := s.install(tp, m, tp.pendingAt, jump); err != nil { // Publish validated the JSON; cannot happen
 			s.h.log.Error("encode message", "topic", tp.name, "err", err)
 			continue
 		}
-		tp.seq++
-		tp.latest, tp.snap = e, nil
-		tp.ring[tp.seq%uint64(len(tp.ring))] = e
 		s.h.flushed.Add(1)
-		for c := range tp.subs {
-			if c.push(e.wire) {
-				kicks = append(kicks, c)
-			}
+		if out != nil {
+			m.Snapshot = jump
+			*out = append(*out, m)
 		}
+		kicks = s.deliver(kicks, tp, jump)
 	}
 	clear(s.dirty)
 	s.dirty = s.dirty[:0]
 	return kicks
+}
+
+// install makes m (m.Seq > tp.seq) the latest message of tp (caller holds
+// s.mu). A jump (m.Seq is not tp.seq+1, or the origin marked it a snapshot)
+// empties the ring below m.Seq and prepares the snapshot to send instead.
+func (s *shard) install(tp *topic, m Message, at time.Time, jump bool) error {
+	m.Snapshot = false
+	e, err := newEntry(m, at)
+	if err != nil {
+		return err
+	}
+	var snap *entry
+	if jump {
+		m.Snapshot = true
+		if snap, err = newEntry(m, time.Time{}); err != nil {
+			return err
+		}
+		tp.low = m.Seq - 1
+	}
+	tp.seq = m.Seq
+	tp.latest, tp.snap = e, snap
+	tp.ring[tp.seq%uint64(len(tp.ring))] = e
+	return nil
+}
+
+// deliver queues tp's latest message to its subscribers, as a snapshot
+// after a jump, and appends them to kicks (caller holds s.mu).
+func (s *shard) deliver(kicks []*client, tp *topic, jump bool) []*client {
+	w := tp.latest.wire
+	if jump {
+		w = tp.snap.wire
+	}
+	for c := range tp.subs {
+		if c.push(w) {
+			kicks = append(kicks, c)
+		}
+	}
+	return kicks
+}
+
+// ErrStale is Apply's answer to a message whose seq is not above the
+// topic's: a duplicate, or older than what the hub has.
+var ErrStale = errors.New("hub: stale message")
+
+// StartEpoch makes every topic's next flushed message take a seq above the
+// clock's now in unix microseconds. A node calls it when it becomes the
+// leader whose flushes are forwarded to the other nodes (cluster/bus): its
+// topics may carry seqs applied from the previous leader, possibly short of
+// the last ones that leader sent, and continuing from them would give one
+// seq two values. The previous leader's seqs are below the clock (see the
+// package doc), so the new ones are above them all; each topic's first
+// message after StartEpoch is a jump and reaches subscribers as a snapshot.
+func (h *Hub) StartEpoch() {
+	us := h.cfg.Clock().UnixMicro()
+	if us <= 0 {
+		return
+	}
+	now := uint64(us)
+	for {
+		f := h.floor.Load()
+		if now <= f || h.floor.CompareAndSwap(f, now) {
+			return
+		}
+	}
+}
+
+// Apply installs a message produced by another hub (the leader's flush,
+// forwarded by cluster/bus) with its own seq, and sends it to this hub's
+// subscribers as a local flush would: rings, snapshots and resumes then
+// answer with the origin's seqs, so a screen may resume on any hub.
+//
+// A message whose seq is not above the topic's latest is refused with
+// ErrStale (a duplicate, or a late one). A message that does not follow the
+// latest (seq ≠ latest + 1: messages lost on the way, this hub started
+// late, or a new leader's epoch), or that the origin marked as a snapshot,
+// is a jump: subscribers get it as a snapshot, and a resume from before it
+// gets a snapshot too, as when the ring no longer holds what was missed.
+// A topic without a value yet takes any seq. m.Data must be JSON.
+//
+// A hub that applies messages should not Publish to the same topics: its
+// flushes would number them after the applied seqs (or its StartEpoch).
+func (h *Hub) Apply(m Message) error {
+	if err := h.validTopic(m.Topic); err != nil {
+		return err
+	}
+	if m.Seq == 0 || len(m.Data) == 0 || !json.Valid(m.Data) {
+		return fmt.Errorf("hub: apply %s: no seq or data is not valid JSON", m.Topic)
+	}
+	m.Data = append(json.RawMessage(nil), m.Data...)
+	s := h.shard(m.Topic)
+	s.mu.Lock()
+	if h.isClosed() {
+		s.mu.Unlock()
+		return errClosed
+	}
+	tp := s.topic(m.Topic)
+	if tp.latest != nil && m.Seq <= tp.seq {
+		s.mu.Unlock()
+		h.stale.Add(1)
+		return ErrStale
+	}
+	jump := m.Snapshot || m.Seq != tp.seq+1
+	if err := s.install(tp, m, time.Now(), jump); err != nil {
+		s.forget(tp)
+		s.mu.Unlock()
+		return fmt.Errorf("hub: apply %s: %w", m.Topic, err)
+	}
+	h.applied.Add(1)
+	kicks := s.deliver(nil, tp, jump)
+	s.mu.Unlock()
+	h.kickAll(kicks)
+	return nil
 }
 
 // kickChunk is how many clients one fan-out worker takes at a time.
@@ -503,7 +651,7 @@ func (s *shard) catchUp(c *client, tp *topic, last uint64, resume bool) {
 		return
 	}
 	if resume && last < tp.seq {
-		kept := min(uint64(len(tp.ring)), tp.seq-s.h.base)
+		kept := min(uint64(len(tp.ring)), tp.seq-tp.low)
 		missed := tp.seq - last
 		// Replay only if the ring has it all and it leaves room in the
 		// queue; else a snapshot says the same in one message.
