@@ -7,7 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strconv"
 	"time"
+
+	"github.com/yiping-ioc/yiping/numtext"
 
 	"github.com/yiping-ioc/yiping/region"
 	"github.com/yiping-ioc/yiping/trend"
@@ -35,6 +38,12 @@ type SurgeRow struct {
 	Excess     float64 `json:"excess"`   // Count − Expected, one decimal
 	Score      float64 `json:"score"`
 	Since      string  `json:"since"` // RFC 3339 in the business time zone
+	// The numbers as screens show them, written here so the page only
+	// paints: the baseline ("9.5"), the excess with its sign ("+32.5"),
+	// the time the surge began ("09:10", in the business time zone).
+	ExpectedText string `json:"expected_text"`
+	ExcessText   string `json:"excess_text"`
+	SinceClock   string `json:"since_clock"`
 	// Text says it: "供水 42 件（基线 9.5）".
 	Text   string `json:"text"`
 	TextEN string `json:"text_en"`
@@ -100,11 +109,14 @@ func (s *SurgePublisher) board(reg string, surges []trend.Surge, now time.Time) 
 			continue
 		}
 		exp := math.Round(sg.Expected*10) / 10
+		excess := math.Round((float64(sg.Count)-exp)*10) / 10
+		since := sg.Since.In(p.Location())
 		name := p.name(sg.Region)
 		b.Rows = append(b.Rows, SurgeRow{
 			Category: sg.Category, Region: sg.Region, RegionName: name, Window: string(sg.Window), Method: string(sg.Method),
-			Count: sg.Count, Expected: exp, Excess: math.Round((float64(sg.Count)-exp)*10) / 10, Score: math.Round(sg.Score*100) / 100,
-			Since:  sg.Since.In(p.Location()).Format(time.RFC3339),
+			Count: sg.Count, Expected: exp, Excess: excess, Score: math.Round(sg.Score*100) / 100,
+			Since:        since.Format(time.RFC3339),
+			ExpectedText: strconv.FormatFloat(exp, 'f', -1, 64), ExcessText: numtext.SignedTrim(excess), SinceClock: since.Format("15:04"),
 			Text:   fmt.Sprintf("%s %s %d 件（基线 %.1f）", name, sg.Category, sg.Count, exp),
 			TextEN: fmt.Sprintf("%s %s %d tickets (baseline %.1f)", name, sg.Category, sg.Count, exp),
 		})

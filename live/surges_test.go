@@ -30,6 +30,9 @@ func TestSurgePublisher(t *testing.T) {
 		b.Rows[0].Method != "nb_cusum" || b.Rows[0].Expected != 9.5 || b.Rows[0].Excess != 32.5 || b.Rows[1].Region != "620102" {
 		t.Errorf("province board = %+v", b)
 	}
+	if r := b.Rows[0]; r.ExpectedText != "9.5" || r.ExcessText != "+32.5" || r.SinceClock != "09:00" {
+		t.Errorf("the row's texts: baseline %q, excess %q, since %q; want 9.5, +32.5, 09:00", r.ExpectedText, r.ExcessText, r.SinceClock)
+	}
 	json.Unmarshal(pub[SurgeTopic("620800")], &b)
 	if len(b.Rows) != 1 || b.Rows[0].Region != "620802" || b.RegionName != "平凉市" {
 		t.Errorf("平凉 board = %+v", b)

@@ -3,8 +3,6 @@ package widget
 import (
 	_ "embed"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/yiping-ioc/yiping/live"
 )
@@ -95,9 +93,9 @@ func (s *Surge) Render(pg *Page, b Box) (View, error) {
 		v.Rows = append(v.Rows, surgeRowView{Category: r.Category, Region: r.Region, RegionName: name,
 			Window: r.Window, WindowLabel: surgeLabel(words, "win.", r.Window), Method: r.Method, MethodLabel: surgeLabel(words, "m.", r.Method),
 			CountText:    fmt.Sprintf(words["count"], r.Count),
-			BaselineText: fmt.Sprintf(words["baseline"], surgeNumber(r.Expected)),
-			ExcessText:   surgeSigned(r.Excess),
-			SinceText:    fmt.Sprintf(words["since"], surgeClock(r.Since))})
+			BaselineText: fmt.Sprintf(words["baseline"], r.ExpectedText),
+			ExcessText:   r.ExcessText,
+			SinceText:    fmt.Sprintf(words["since"], r.SinceClock)})
 	}
 	v.MoreText = fmt.Sprintf(words["more"], v.More)
 	html, err := render(surgeHTML, v)
@@ -115,25 +113,4 @@ func surgeLabel(words map[string]string, prefix, code string) string {
 		return w
 	}
 	return code
-}
-
-// surgeNumber writes a number as JavaScript's String does (the server has
-// rounded it to one decimal).
-func surgeNumber(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
-
-// surgeSigned writes an excess with its sign, as surge.js does.
-func surgeSigned(x float64) string {
-	if x < 0 {
-		return surgeNumber(x)
-	}
-	return "+" + surgeNumber(x)
-}
-
-// surgeClock shows an RFC 3339 time as "15:04", as surge.js does: a surge
-// began today.
-func surgeClock(s string) string {
-	if len(s) < 16 || !strings.Contains(s, "T") {
-		return s
-	}
-	return s[11:16]
 }

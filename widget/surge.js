@@ -1,6 +1,6 @@
 // surge: the hotline categories surging in the region and below, from the
 // surge topic (a live.SurgeBoard: strongest first, as the server orders
-// them, counts and baselines already rounded). Window and method are
+// them, baseline, excess and start time already written as shown). Window and method are
 // classes and data-* attributes for the style to colour; the words come
 // from the config. Drawn as surge.go's template draws it.
 Wall.kind("surge", function (w, wall) {
@@ -10,8 +10,6 @@ Wall.kind("surge", function (w, wall) {
 
   function word(prefix, code) { return Object.prototype.hasOwnProperty.call(T, prefix + code) ? T[prefix + code] : code; }
   function fill(key, value) { return T[key].replace(/%[ds]/, String(value)); }
-  function clock(s) { s = s || ""; return s.length < 16 || s.indexOf("T") < 0 ? s : s.slice(11, 16); }
-  function signed(x) { return x < 0 ? String(x) : "+" + String(x); }
 
   function span(parent, cls, value) {
     var s = document.createElement("span");
@@ -44,13 +42,13 @@ Wall.kind("surge", function (w, wall) {
       span(line, "sg-region", r.region_name || r.region);
       span(line, "sg-win", word("win.", r.window));
       span(line, "sg-count", fill("count", r.count));
-      span(line, "sg-base", fill("baseline", r.expected));
-      span(line, "sg-excess", signed(r.excess));
+      span(line, "sg-base", fill("baseline", r.expected_text));
+      span(line, "sg-excess", r.excess_text);
       li.appendChild(line);
       var meta = document.createElement("div");
       meta.className = "sg-meta";
       span(meta, "sg-method", word("m.", r.method));
-      span(meta, "sg-since", fill("since", clock(r.since)));
+      span(meta, "sg-since", fill("since", r.since_clock));
       li.appendChild(meta);
       list.appendChild(li);
     });

@@ -88,11 +88,14 @@ func (fakeData) Reports(reg string) ReportBoard {
 func (fakeData) Surges(reg string) live.SurgeBoard {
 	return live.SurgeBoard{Region: reg, RegionName: "甘肃省", AsOf: "2026-06-01T10:05:00+08:00", Rows: []live.SurgeRow{
 		{Category: `</script><img src=x onerror=alert(1)>`, Region: "620802", RegionName: "崆峒区", Window: "day", Method: "nb_cusum",
-			Count: 42, Expected: 9.5, Excess: 32.5, Score: 30, Since: "2026-06-01T09:10:00+08:00"},
+			Count: 42, Expected: 9.5, Excess: 32.5, Score: 30, Since: "2026-06-01T09:10:00+08:00",
+			ExpectedText: "9.5", ExcessText: "+32.5", SinceClock: "09:10"},
 		{Category: "供暖", Region: "620102", RegionName: "城关区", Window: "hour", Method: "ears_c3",
-			Count: 12, Expected: 2, Excess: 10, Score: 14, Since: "2026-06-01T10:00:00+08:00"},
+			Count: 12, Expected: 2, Excess: 10, Score: 14, Since: "2026-06-01T10:00:00+08:00",
+			ExpectedText: "2", ExcessText: "+10", SinceClock: "10:00"},
 		{Category: "噪音", Region: "620100", RegionName: "兰州市", Window: "day", Method: "ears_c1",
-			Count: 9, Expected: 3.1, Excess: 5.9, Score: 4, Since: "2026-06-01T08:00:00+08:00"},
+			Count: 9, Expected: 3.1, Excess: 5.9, Score: 4, Since: "2026-06-01T08:00:00+08:00",
+			ExpectedText: "3.1", ExcessText: "+5.9", SinceClock: "08:00"},
 	}}
 }
 
