@@ -348,7 +348,7 @@ func (a *App) orderBoardOf(code string, os []dispatch.Order, now time.Time) widg
 		if len(b.Orders) < boardRows {
 			b.Orders = append(b.Orders, widget.OrderItem{ID: o.ID, Title: o.Title, Unit: string(o.Unit.Region),
 				UnitName: a.regionName(string(o.Unit.Region)), Dept: o.Unit.Dept, State: string(o.State), Timing: string(tm),
-				Deadline: o.Deadline.In(a.loc).Format(time.RFC3339)})
+				Deadline: o.Deadline.In(a.loc).Format(time.RFC3339), DeadlineText: o.Deadline.In(a.loc).Format("01-02 15:04")})
 		}
 	}
 	return b

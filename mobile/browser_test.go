@@ -175,7 +175,7 @@ func TestPhoneInChromium(t *testing.T) {
 // order of 崆峒区 on time.
 func phoneOrders() widget.OrderBoard {
 	return widget.OrderBoard{Region: "620000", RegionName: "甘肃省", Open: 1, AsOf: "2026-10-09T10:00:00+08:00", Orders: []widget.OrderItem{
-		{ID: "DB-1", Title: "接通率低于目标", Unit: "620802", UnitName: "崆峒区", State: "signed", Timing: "on_track", Deadline: "2026-10-12T00:00:00+08:00"},
+		{ID: "DB-1", Title: "接通率低于目标", Unit: "620802", UnitName: "崆峒区", State: "signed", Timing: "on_track", Deadline: "2026-10-12T00:00:00+08:00", DeadlineText: "10-12 00:00"},
 	}}
 }
 
@@ -197,7 +197,7 @@ func TestPhoneOrdersInChromium(t *testing.T) {
 	hostile := `<img src=x onerror="document.title='pwned'">`
 	b := phoneOrders()
 	b.Open, b.Overdue = 4, 1
-	b.Orders = append([]widget.OrderItem{{ID: "DB-2", Title: hostile, Unit: "620821", UnitName: "泾川县", Dept: "热线办", State: "issued", Timing: "overdue", Deadline: "2026-10-09T00:00:00+08:00"}},
+	b.Orders = append([]widget.OrderItem{{ID: "DB-2", Title: hostile, Unit: "620821", UnitName: "泾川县", Dept: "热线办", State: "issued", Timing: "overdue", Deadline: "2026-10-09T00:00:00+08:00", DeadlineText: "10-09 00:00"}},
 		b.Orders...)
 	data, _ := json.Marshal(b)
 	if err := h.Publish(live.OrdersTopic("620000"), data); err != nil {

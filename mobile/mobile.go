@@ -289,13 +289,13 @@ func (m *Mobile) render(lang, code string, canAck, canIssue bool, b report.Board
 		v.RegionName = code
 	}
 	if b.AsOf != "" {
-		v.AsOf = t["as_of"] + shortTime(b.AsOf)
+		v.AsOf = t["as_of"] + b.AsOfText
 	}
 	for _, r := range b.Reports {
 		v.Items = append(v.Items, item{
 			ID: r.ID, Severity: r.Severity.String(), SeverityLabel: t["sev."+r.Severity.String()],
 			Title: inLang(lang, r.Title, r.TitleEN), Text: inLang(lang, r.Text, r.TextEN),
-			RegionName: r.RegionName, Fired: shortTime(r.FiredAt), State: r.State, StateLabel: t["state."+r.State],
+			RegionName: r.RegionName, Fired: r.FiredText, State: r.State, StateLabel: t["state."+r.State],
 			AckedBy: r.AckedBy, CanAck: canAck && r.State == report.StateFiring,
 		})
 		if canIssue {
@@ -349,7 +349,7 @@ func ordersView(t map[string]string, b *widget.OrderBoard) *orders {
 			unit += " · " + it.Dept
 		}
 		o.Items = append(o.Items, order{ID: it.ID, Title: it.Title, Unit: unit, State: it.State, StateLabel: wordOr(t, "ostate.", it.State),
-			Timing: it.Timing, TimingLabel: wordOr(t, "timing.", it.Timing), Due: shortTime(it.Deadline)})
+			Timing: it.Timing, TimingLabel: wordOr(t, "timing.", it.Timing), Due: it.DeadlineText})
 	}
 	if n := b.Open - len(o.Items); n > 0 {
 		o.More, o.MoreText = true, fmt.Sprintf(t["orders_more"], n)
@@ -371,13 +371,4 @@ func inLang(lang, zh, en string) string {
 		return en
 	}
 	return zh
-}
-
-// shortTime shows an RFC 3339 time of the business zone as "01-02
-// 15:04", as mobile.js does (a phone's width has no room for the year).
-func shortTime(s string) string {
-	if len(s) < 16 {
-		return s
-	}
-	return s[5:10] + " " + s[11:16]
 }

@@ -18,12 +18,12 @@ type fakeBoards struct{ asked []string }
 
 func (f *fakeBoards) Board(region string) report.Board {
 	f.asked = append(f.asked, region)
-	return report.Board{Region: region, RegionName: "平凉市", Unacked: 1, AsOf: "2026-06-01T10:05:00+08:00", Reports: []report.Report{
+	return report.Board{Region: region, RegionName: "平凉市", Unacked: 1, AsOf: "2026-06-01T10:05:00+08:00", AsOfText: "06-01 10:05", Reports: []report.Report{
 		{ID: "a1", Rule: "answer", Title: `<script>alert("x")</script>`, TitleEN: "Answer rate low", Severity: report.Critical,
 			Region: "620802", RegionName: "崆峒区", Text: "今日接通率 50.00%，低于阈值 90.00%", TextEN: "Answer rate today 50.00%",
-			State: report.StateFiring, FiredAt: "2026-06-01T10:01:00+08:00"},
+			State: report.StateFiring, FiredAt: "2026-06-01T10:01:00+08:00", FiredText: "06-01 10:01"},
 		{ID: "b2", Rule: "on-time", Title: "按时办结率低", Severity: report.Warning, Region: "620803", RegionName: "泾川县",
-			Text: "今日按时办结率 80.00%", State: report.StateAcknowledged, FiredAt: "2026-06-01T09:01:00+08:00", AckedBy: "张三"},
+			Text: "今日按时办结率 80.00%", State: report.StateAcknowledged, FiredAt: "2026-06-01T09:01:00+08:00", FiredText: "06-01 09:01", AckedBy: "张三"},
 	}}
 }
 
@@ -149,8 +149,8 @@ func TestPageOrders(t *testing.T) {
 	orders := func(code string) widget.OrderBoard {
 		asked = append(asked, code)
 		return widget.OrderBoard{Region: code, RegionName: "崆峒区", Open: 3, Overdue: 1, Orders: []widget.OrderItem{
-			{ID: "DB-2", Title: `<script>alert("x")</script>`, Unit: "620802", UnitName: "崆峒区", Dept: "热线办", State: "issued", Timing: "overdue", Deadline: "2026-10-09T00:00:00+08:00"},
-			{ID: "DB-1", Title: "接通率低于目标", Unit: "620802", UnitName: "崆峒区", State: "returned", Timing: "due_soon", Deadline: "2026-10-12T00:00:00+08:00"},
+			{ID: "DB-2", Title: `<script>alert("x")</script>`, Unit: "620802", UnitName: "崆峒区", Dept: "热线办", State: "issued", Timing: "overdue", Deadline: "2026-10-09T00:00:00+08:00", DeadlineText: "10-09 00:00"},
+			{ID: "DB-1", Title: "接通率低于目标", Unit: "620802", UnitName: "崆峒区", State: "returned", Timing: "due_soon", Deadline: "2026-10-12T00:00:00+08:00", DeadlineText: "10-12 00:00"},
 		}}
 	}
 	for _, tc := range []struct {

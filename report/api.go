@@ -39,8 +39,10 @@ type Report struct {
 	Text   string `json:"text"`
 	TextEN string `json:"text_en"`
 	// State is firing, acknowledged or resolved.
-	State      string `json:"state"`
-	FiredAt    string `json:"fired_at"`
+	State   string `json:"state"`
+	FiredAt string `json:"fired_at"`
+	// FiredText is FiredAt as screens and phones show it ("06-01 10:01").
+	FiredText  string `json:"fired_text"`
 	AckedAt    string `json:"acked_at"`
 	AckedBy    string `json:"acked_by"`
 	AckComment string `json:"ack_comment"`
@@ -64,6 +66,8 @@ type Board struct {
 	// Unacked counts the reports nobody has acknowledged.
 	Unacked int    `json:"unacked"`
 	AsOf    string `json:"as_of"`
+	// AsOfText is AsOf as phones show it ("06-01 10:05").
+	AsOfText string `json:"as_of_text"`
 }
 
 // report presents an alert.
@@ -72,7 +76,7 @@ func (m *Manager) report(a *alert) Report {
 		Region: a.key.region, RegionName: m.eval.name(a.key.region), Subject: a.key.subject,
 		Indicator: a.det.Indicator, Period: a.det.Period, Value: a.det.Value, Threshold: a.det.Threshold,
 		Text: a.det.Text, TextEN: a.det.TextEN, State: a.state,
-		FiredAt: stamp(a.fired, m.loc), AckedAt: stamp(a.acked, m.loc), AckedBy: a.ackedBy, AckComment: a.ackComment,
+		FiredAt: stamp(a.fired, m.loc), FiredText: shortStamp(a.fired, m.loc), AckedAt: stamp(a.acked, m.loc), AckedBy: a.ackedBy, AckComment: a.ackComment,
 		ResolvedAt: stamp(a.resolved, m.loc), Escalation: a.escalation, Level: a.level,
 		HeldUntil: stamp(m.heldUntil(a), m.loc), Silenced: a.silencedBy != ""}
 	if a.rule != nil {
@@ -116,7 +120,7 @@ func (m *Manager) Board(regionCode string) Board {
 }
 
 func (m *Manager) boardLocked(regionCode string, now time.Time) Board {
-	b := Board{Region: regionCode, RegionName: m.eval.name(regionCode), Reports: m.openLocked(regionCode), AsOf: stamp(now, m.loc)}
+	b := Board{Region: regionCode, RegionName: m.eval.name(regionCode), Reports: m.openLocked(regionCode), AsOf: stamp(now, m.loc), AsOfText: shortStamp(now, m.loc)}
 	for _, r := range b.Reports {
 		if r.State == StateFiring {
 			b.Unacked++

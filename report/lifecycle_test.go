@@ -483,7 +483,7 @@ func TestReportJSON(t *testing.T) {
 	want := Report{ID: r.ID, Rule: "answer", Type: Threshold, Title: "接通率低", TitleEN: "Answer rate low", Severity: Warning,
 		Region: "620802", RegionName: "崆峒区", Indicator: "answer_rate", Period: "day", Value: "80.00%", Threshold: "90.00%",
 		Text: "今日接通率 80.00%，低于阈值 90.00%", TextEN: "Answer rate today 80.00%, below the threshold of 90.00%",
-		State: StateFiring, FiredAt: "2026-06-01T10:00:00+08:00", Level: "county"}
+		State: StateFiring, FiredAt: "2026-06-01T10:00:00+08:00", FiredText: "06-01 10:00", Level: "county"}
 	if r != want {
 		t.Errorf("report\n%+v\nwant\n%+v", r, want)
 	}

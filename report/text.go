@@ -54,6 +54,15 @@ func fmtClock(t, now time.Time, loc *time.Location) string {
 
 // stamp formats an instant for a payload: RFC 3339 in the business zone,
 // "" for the zero time.
+// shortStamp shows an instant of the business time zone as screens and
+// phones show it ("06-01 10:01"); "" for none.
+func shortStamp(t time.Time, loc *time.Location) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(loc).Format("01-02 15:04")
+}
+
 func stamp(t time.Time, loc *time.Location) string {
 	if t.IsZero() {
 		return ""

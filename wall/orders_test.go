@@ -16,7 +16,7 @@ import (
 // orderBoard is a board of the province with one order on time in 崆峒区.
 func orderBoard() widget.OrderBoard {
 	return widget.OrderBoard{Region: "620000", RegionName: "甘肃省", Open: 1, AsOf: "2026-10-09T10:00:00+08:00", Orders: []widget.OrderItem{
-		{ID: "DB-1", Title: "接通率低于目标", Unit: "620802", UnitName: "崆峒区", State: "signed", Timing: "on_track", Deadline: "2026-10-12T00:00:00+08:00"},
+		{ID: "DB-1", Title: "接通率低于目标", Unit: "620802", UnitName: "崆峒区", State: "signed", Timing: "on_track", Deadline: "2026-10-12T00:00:00+08:00", DeadlineText: "10-12 00:00"},
 	}}
 }
 
@@ -77,9 +77,9 @@ func TestOrdersFollowTheHubInChromium(t *testing.T) {
 	hostile := `</script><img src=x onerror="document.title='pwned'">`
 	b := orderBoard()
 	b.Open, b.Overdue = 7, 1
-	b.Orders = append([]widget.OrderItem{{ID: "DB-2", Title: "工单超时未回复", Unit: "620821", UnitName: hostile, Dept: "热线办", State: "issued", Timing: "overdue", Deadline: "2026-10-09T00:00:00+08:00"}},
+	b.Orders = append([]widget.OrderItem{{ID: "DB-2", Title: "工单超时未回复", Unit: "620821", UnitName: hostile, Dept: "热线办", State: "issued", Timing: "overdue", Deadline: "2026-10-09T00:00:00+08:00", DeadlineText: "10-09 00:00"}},
 		b.Orders...)
-	b.Orders = append(b.Orders, widget.OrderItem{ID: "DB-3", Title: "满意度回访", Unit: "620102", UnitName: "城关区", State: "replied", Timing: "waiting", Deadline: "2026-10-20T00:00:00+08:00"})
+	b.Orders = append(b.Orders, widget.OrderItem{ID: "DB-3", Title: "满意度回访", Unit: "620102", UnitName: "城关区", State: "replied", Timing: "waiting", Deadline: "2026-10-20T00:00:00+08:00", DeadlineText: "10-20 00:00"})
 	publish(t, h, live.OrdersTopic("620000"), b)
 	want := "od t-overdue DB-2 issued " + hostile + " · 热线办 工单超时未回复 超期 待签收 时限 10-09 00:00, " +
 		"od t-on_track DB-1 signed 崆峒区 接通率低于目标 正常 办理中 时限 10-12 00:00, " +

@@ -20,14 +20,14 @@ import (
 // board is a board of the province as package report presents it: a
 // critical report of 崆峒区 and an acknowledged warning of 城关区.
 func board() report.Board {
-	return report.Board{Region: "620000", RegionName: "甘肃省", Unacked: 1, AsOf: "2026-06-01T10:05:00+08:00", Reports: []report.Report{
+	return report.Board{Region: "620000", RegionName: "甘肃省", Unacked: 1, AsOf: "2026-06-01T10:05:00+08:00", AsOfText: "06-01 10:05", Reports: []report.Report{
 		{ID: "a1", Rule: "answer", Type: report.Threshold, Title: "接通率低", TitleEN: "Answer rate low", Severity: report.Critical,
 			Region: "620802", RegionName: "崆峒区", Indicator: "answer_rate", Period: "day", Value: "50.00%", Threshold: "90.00%",
 			Text: "今日接通率 50.00%，低于阈值 90.00%", TextEN: "Answer rate today 50.00%, below 90.00%",
-			State: report.StateFiring, FiredAt: "2026-06-01T10:01:00+08:00"},
+			State: report.StateFiring, FiredAt: "2026-06-01T10:01:00+08:00", FiredText: "06-01 10:01"},
 		{ID: "b2", Rule: "on-time", Type: report.Threshold, Title: "按时办结率低", TitleEN: "On-time closure low", Severity: report.Warning,
 			Region: "620102", RegionName: "城关区", Text: "今日按时办结率 80.00%", TextEN: "On-time closure today 80.00%",
-			State: report.StateAcknowledged, FiredAt: "2026-06-01T09:30:00+08:00", AckedAt: "2026-06-01T09:40:00+08:00", AckedBy: "张三"},
+			State: report.StateAcknowledged, FiredAt: "2026-06-01T09:30:00+08:00", FiredText: "06-01 09:30", AckedAt: "2026-06-01T09:40:00+08:00", AckedBy: "张三"},
 	}}
 }
 
@@ -78,9 +78,9 @@ func TestReportBoardMatchesReport(t *testing.T) {
 	got := adapt(t, full)
 	want := widget.ReportBoard{Region: "620000", RegionName: "甘肃省", Unacked: 1, AsOf: "2026-06-01T10:05:00+08:00", Reports: []widget.ReportItem{
 		{ID: "a1", Rule: "answer", Title: "接通率低", TitleEN: "Answer rate low", Severity: "critical", Region: "620802", RegionName: "崆峒区",
-			Text: "今日接通率 50.00%，低于阈值 90.00%", TextEN: "Answer rate today 50.00%, below 90.00%", State: "firing", FiredAt: "2026-06-01T10:01:00+08:00"},
+			Text: "今日接通率 50.00%，低于阈值 90.00%", TextEN: "Answer rate today 50.00%, below 90.00%", State: "firing", FiredAt: "2026-06-01T10:01:00+08:00", FiredText: "06-01 10:01"},
 		{ID: "b2", Rule: "on-time", Title: "按时办结率低", TitleEN: "On-time closure low", Severity: "warning", Region: "620102", RegionName: "城关区",
-			Text: "今日按时办结率 80.00%", TextEN: "On-time closure today 80.00%", State: "acknowledged", FiredAt: "2026-06-01T09:30:00+08:00", AckedBy: "张三"},
+			Text: "今日按时办结率 80.00%", TextEN: "On-time closure today 80.00%", State: "acknowledged", FiredAt: "2026-06-01T09:30:00+08:00", FiredText: "06-01 09:30", AckedBy: "张三"},
 	}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("adapted\n%+v\nwant\n%+v", got, want)

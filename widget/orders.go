@@ -53,6 +53,8 @@ type OrderItem struct {
 	State    string `json:"state"`
 	Timing   string `json:"timing"`
 	Deadline string `json:"deadline"`
+	// DeadlineText is Deadline as shown: "06-02 00:00".
+	DeadlineText string `json:"deadline_text"`
 }
 
 // Keys implements Spec.
@@ -118,7 +120,7 @@ func (o *Orders) Render(pg *Page, b Box) (View, error) {
 		}
 		v.Items = append(v.Items, orderView{ID: it.ID, Unit: orderUnit(it), Title: it.Title, State: it.State,
 			StateLabel: wordOr(words, "state.", it.State), Timing: it.Timing, TimingLabel: wordOr(words, "timing.", it.Timing),
-			Due: words["due"] + shortTime(it.Deadline)})
+			Due: words["due"] + it.DeadlineText})
 	}
 	if n := board.Open - len(v.Items); n > 0 {
 		v.More = n

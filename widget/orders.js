@@ -10,7 +10,6 @@ Wall.kind("orders", function (w, wall) {
 
   function word(prefix, code) { return Object.prototype.hasOwnProperty.call(T, prefix + code) ? T[prefix + code] : code; }
   function count(key, n) { return T[key].replace("%d", String(n)); }
-  function shortTime(s) { s = s || ""; return s.length < 16 ? s : s.slice(5, 10) + " " + s.slice(11, 16); }
 
   function span(parent, cls, value) {
     var s = document.createElement("span");
@@ -43,7 +42,7 @@ Wall.kind("orders", function (w, wall) {
       span(li, "od-title", o.title);
       span(li, "od-timing", word("timing.", o.timing));
       span(li, "od-state", word("state.", o.state));
-      span(li, "od-due", T.due + shortTime(o.deadline));
+      span(li, "od-due", T.due + o.deadline_text);
       list.appendChild(li);
     });
     var extra = open - shown.length;

@@ -53,6 +53,7 @@ type ReportItem struct {
 	TextEN     string `json:"text_en"`
 	State      string `json:"state"`
 	FiredAt    string `json:"fired_at"`
+	FiredText  string `json:"fired_text"` // as shown: "06-01 10:01"
 	AckedBy    string `json:"acked_by"`
 }
 
@@ -128,7 +129,7 @@ func (r *Reports) Render(pg *Page, b Box) (View, error) {
 			state += " · " + words["acked_by"] + it.AckedBy
 		}
 		v.Items = append(v.Items, reportView{ID: it.ID, Severity: it.Severity, SeverityLabel: words["sev."+it.Severity],
-			Title: inLang(pg.Lang, it.Title, it.TitleEN), RegionName: it.RegionName, Fired: shortTime(it.FiredAt),
+			Title: inLang(pg.Lang, it.Title, it.TitleEN), RegionName: it.RegionName, Fired: it.FiredText,
 			State: it.State, StateLabel: state, Text: inLang(pg.Lang, it.Text, it.TextEN)})
 	}
 	v.MoreText = fmt.Sprintf(words["more"], v.More)
@@ -146,12 +147,4 @@ func inLang(lang, zh, en string) string {
 		return en
 	}
 	return zh
-}
-
-// shortTime shows an RFC 3339 time as "01-02 15:04", as reports.js does.
-func shortTime(s string) string {
-	if len(s) < 16 {
-		return s
-	}
-	return s[5:10] + " " + s[11:16]
 }

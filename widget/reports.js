@@ -8,7 +8,6 @@ Wall.kind("reports", function (w, wall) {
   var list = root.querySelector(".rp-list"), more = root.querySelector(".rp-more");
 
   function text(zh, en) { return cfg.lang === "en" && en ? en : zh; }
-  function shortTime(s) { s = s || ""; return s.length < 16 ? s : s.slice(5, 10) + " " + s.slice(11, 16); }
   function count(key, n) { return T[key].replace("%d", String(n)); }
 
   function span(parent, cls, value) {
@@ -42,7 +41,7 @@ Wall.kind("reports", function (w, wall) {
       span(line, "rp-sev", T["sev." + r.severity] || r.severity);
       span(line, "rp-title", text(r.title, r.title_en));
       span(line, "rp-region", r.region_name || r.region);
-      span(line, "rp-time", shortTime(r.fired_at));
+      span(line, "rp-time", r.fired_text);
       span(line, "rp-state", (T["state." + r.state] || r.state) + (r.acked_by ? " · " + T.acked_by + r.acked_by : ""));
       li.appendChild(line);
       var p = document.createElement("p");

@@ -75,11 +75,11 @@ func (fakeData) Reports(reg string) ReportBoard {
 	return ReportBoard{Region: reg, RegionName: "甘肃省", Unacked: 2, AsOf: "2026-06-01T10:05:00+08:00", Reports: []ReportItem{
 		{ID: "a1", Rule: "answer", Title: `<img src=x onerror=alert(1)>`, TitleEN: "Answer rate low", Severity: "critical",
 			Region: "620802", RegionName: "崆峒区", Text: "今日接通率 50.00%，低于阈值 90.00%", TextEN: "Answer rate today 50.00%, below 90.00%",
-			State: "firing", FiredAt: "2026-06-01T10:01:00+08:00"},
+			State: "firing", FiredAt: "2026-06-01T10:01:00+08:00", FiredText: "06-01 10:01"},
 		{ID: "b2", Rule: "on-time", Title: "按时办结率低", Severity: "warning", Region: "620102", RegionName: "城关区",
-			Text: "今日按时办结率 80.00%", State: "acknowledged", FiredAt: "2026-06-01T09:30:00+08:00", AckedBy: "张三"},
+			Text: "今日按时办结率 80.00%", State: "acknowledged", FiredAt: "2026-06-01T09:30:00+08:00", FiredText: "06-01 09:30", AckedBy: "张三"},
 		{ID: "c3", Rule: "silent", Title: "数据源中断", Severity: "info", Region: "620000", RegionName: "甘肃省",
-			Text: "demo-cases 已 30 分钟无数据", State: "firing", FiredAt: "2026-06-01T08:00:00+08:00"},
+			Text: "demo-cases 已 30 分钟无数据", State: "firing", FiredAt: "2026-06-01T08:00:00+08:00", FiredText: "06-01 08:00"},
 	}}
 }
 
@@ -104,9 +104,9 @@ func (fakeData) Surges(reg string) live.SurgeBoard {
 func (fakeData) Orders(reg string) OrderBoard {
 	return OrderBoard{Region: reg, RegionName: "甘肃省", Open: 4, Overdue: 1, AsOf: "2026-06-01T10:05:00+08:00", Orders: []OrderItem{
 		{ID: "D1", Title: "接通率整改", Unit: "620802", UnitName: `</script><img src=x onerror=alert(1)>`, Dept: "<b>民政局</b>",
-			State: "signed", Timing: "overdue", Deadline: "2026-05-30T00:00:00+08:00"},
-		{ID: "D2", Title: "按时办结率", Unit: "620102", UnitName: "城关区", State: "issued", Timing: "due_soon", Deadline: "2026-06-02T00:00:00+08:00"},
-		{ID: "D3", Title: "满意率", Unit: "620100", UnitName: "兰州市", State: "replied", Timing: "waiting", Deadline: "2026-06-03T00:00:00+08:00"},
+			State: "signed", Timing: "overdue", Deadline: "2026-05-30T00:00:00+08:00", DeadlineText: "05-30 00:00"},
+		{ID: "D2", Title: "按时办结率", Unit: "620102", UnitName: "城关区", State: "issued", Timing: "due_soon", Deadline: "2026-06-02T00:00:00+08:00", DeadlineText: "06-02 00:00"},
+		{ID: "D3", Title: "满意率", Unit: "620100", UnitName: "兰州市", State: "replied", Timing: "waiting", Deadline: "2026-06-03T00:00:00+08:00", DeadlineText: "06-03 00:00"},
 	}}
 }
 

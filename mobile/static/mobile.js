@@ -14,12 +14,6 @@
   var topics = [cfg.topic];
   if (cfg.orders) topics.push(cfg.orders);
 
-  // shortTime shows an RFC 3339 time as "01-02 15:04", as the server does.
-  function shortTime(s) {
-    s = s || "";
-    return s.length < 16 ? s : s.slice(5, 10) + " " + s.slice(11, 16);
-  }
-
   function inLang(zh, en) { return cfg.lang === "en" && en ? en : zh; }
 
   function el(tag, cls, text) {
@@ -48,7 +42,7 @@
     li.appendChild(el("p", "rep-text", inLang(r.text, r.text_en)));
     var dl = el("dl", "rep-meta");
     meta(dl, T.region, "rep-region", r.region_name || r.region);
-    meta(dl, T.fired, "rep-fired", shortTime(r.fired_at));
+    meta(dl, T.fired, "rep-fired", r.fired_text);
     meta(dl, T.state, "rep-state", T["state." + r.state] || r.state);
     if (r.acked_by) meta(dl, T.acked_by, "rep-acked", r.acked_by);
     li.appendChild(dl);
@@ -76,7 +70,7 @@
     reports.forEach(function (r) { list.appendChild(item(r)); });
     document.getElementById("unacked").textContent = T.unacked.replace("%d", String(board.unacked || 0));
     if (board.region_name) document.getElementById("region").textContent = board.region_name;
-    if (board.as_of) document.getElementById("asof").textContent = T.as_of + shortTime(board.as_of);
+    if (board.as_of_text) document.getElementById("asof").textContent = T.as_of + board.as_of_text;
   }
 
   // order builds one order's card, as mobile.html does.
@@ -92,7 +86,7 @@
     var dl = el("dl", "rep-meta");
     meta(dl, T.unit, "ord-unit", (o.unit_name || o.unit) + (o.dept ? " · " + o.dept : ""));
     meta(dl, T.order_state, "ord-state", word("ostate.", o.state));
-    meta(dl, T.deadline, "ord-due", shortTime(o.deadline));
+    meta(dl, T.deadline, "ord-due", o.deadline_text);
     li.appendChild(dl);
     return li;
   }
