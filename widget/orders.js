@@ -8,15 +8,8 @@ Wall.kind("orders", function (w, wall) {
   var cfg = w.cfg, T = cfg.t, root = wall.section(w.id).querySelector(".orders");
   var list = root.querySelector(".od-list"), more = root.querySelector(".od-more");
 
-  function word(prefix, code) { return Object.prototype.hasOwnProperty.call(T, prefix + code) ? T[prefix + code] : code; }
-  function count(key, n) { return T[key].replace("%d", String(n)); }
-
-  function span(parent, cls, value) {
-    var s = document.createElement("span");
-    s.className = cls;
-    s.textContent = value;
-    parent.appendChild(s);
-  }
+  function word(prefix, code) { return wall.word(T, prefix, code); }
+  function count(key, n) { return wall.fill(T[key], n); }
 
   function render(board) {
     var orders = (board && board.orders) || [];
@@ -38,11 +31,11 @@ Wall.kind("orders", function (w, wall) {
       li.dataset.id = o.id;
       li.dataset.state = o.state;
       li.dataset.timing = o.timing;
-      span(li, "od-unit", (o.unit_name || o.unit) + (o.dept ? " · " + o.dept : ""));
-      span(li, "od-title", o.title);
-      span(li, "od-timing", word("timing.", o.timing));
-      span(li, "od-state", word("state.", o.state));
-      span(li, "od-due", T.due + o.deadline_text);
+      wall.span(li, "od-unit", (o.unit_name || o.unit) + (o.dept ? " · " + o.dept : ""));
+      wall.span(li, "od-title", o.title);
+      wall.span(li, "od-timing", word("timing.", o.timing));
+      wall.span(li, "od-state", word("state.", o.state));
+      wall.span(li, "od-due", T.due + o.deadline_text);
       list.appendChild(li);
     });
     var extra = open - shown.length;

@@ -8,14 +8,7 @@ Wall.kind("reports", function (w, wall) {
   var list = root.querySelector(".rp-list"), more = root.querySelector(".rp-more");
 
   function text(zh, en) { return cfg.lang === "en" && en ? en : zh; }
-  function count(key, n) { return T[key].replace("%d", String(n)); }
-
-  function span(parent, cls, value) {
-    var s = document.createElement("span");
-    s.className = cls;
-    s.textContent = value;
-    parent.appendChild(s);
-  }
+  function count(key, n) { return wall.fill(T[key], n); }
 
   function render(board) {
     var reports = (board && board.reports) || [];
@@ -38,11 +31,11 @@ Wall.kind("reports", function (w, wall) {
       li.dataset.state = r.state;
       var line = document.createElement("div");
       line.className = "rp-line";
-      span(line, "rp-sev", T["sev." + r.severity] || r.severity);
-      span(line, "rp-title", text(r.title, r.title_en));
-      span(line, "rp-region", r.region_name || r.region);
-      span(line, "rp-time", r.fired_text);
-      span(line, "rp-state", (T["state." + r.state] || r.state) + (r.acked_by ? " · " + T.acked_by + r.acked_by : ""));
+      wall.span(line, "rp-sev", T["sev." + r.severity] || r.severity);
+      wall.span(line, "rp-title", text(r.title, r.title_en));
+      wall.span(line, "rp-region", r.region_name || r.region);
+      wall.span(line, "rp-time", r.fired_text);
+      wall.span(line, "rp-state", (T["state." + r.state] || r.state) + (r.acked_by ? " · " + T.acked_by + r.acked_by : ""));
       li.appendChild(line);
       var p = document.createElement("p");
       p.className = "rp-text";

@@ -8,15 +8,8 @@ Wall.kind("surge", function (w, wall) {
   var cfg = w.cfg, T = cfg.t, root = wall.section(w.id).querySelector(".surge");
   var list = root.querySelector(".sg-list"), more = root.querySelector(".sg-more");
 
-  function word(prefix, code) { return Object.prototype.hasOwnProperty.call(T, prefix + code) ? T[prefix + code] : code; }
-  function fill(key, value) { return T[key].replace(/%[ds]/, String(value)); }
-
-  function span(parent, cls, value) {
-    var s = document.createElement("span");
-    s.className = cls;
-    s.textContent = value;
-    parent.appendChild(s);
-  }
+  function word(prefix, code) { return wall.word(T, prefix, code); }
+  function fill(key, value) { return wall.fill(T[key], value); }
 
   function render(board) {
     var rows = (board && board.rows) || [];
@@ -38,17 +31,17 @@ Wall.kind("surge", function (w, wall) {
       li.dataset.method = r.method;
       var line = document.createElement("div");
       line.className = "sg-line";
-      span(line, "sg-cat", r.category);
-      span(line, "sg-region", r.region_name || r.region);
-      span(line, "sg-win", word("win.", r.window));
-      span(line, "sg-count", fill("count", r.count));
-      span(line, "sg-base", fill("baseline", r.expected_text));
-      span(line, "sg-excess", r.excess_text);
+      wall.span(line, "sg-cat", r.category);
+      wall.span(line, "sg-region", r.region_name || r.region);
+      wall.span(line, "sg-win", word("win.", r.window));
+      wall.span(line, "sg-count", fill("count", r.count));
+      wall.span(line, "sg-base", fill("baseline", r.expected_text));
+      wall.span(line, "sg-excess", r.excess_text);
       li.appendChild(line);
       var meta = document.createElement("div");
       meta.className = "sg-meta";
-      span(meta, "sg-method", word("m.", r.method));
-      span(meta, "sg-since", fill("since", r.since_clock));
+      wall.span(meta, "sg-method", word("m.", r.method));
+      wall.span(meta, "sg-since", fill("since", r.since_clock));
       li.appendChild(meta);
       list.appendChild(li);
     });

@@ -72,7 +72,20 @@ var Wall = (function () {
     later: later,
     accent: accent,
     color: function (status) { return colors[status] || null; },
-    section: function (id) { return document.getElementById(id); }
+    section: function (id) { return document.getElementById(id); },
+    // The list widgets' small helpers (reports, surge, orders), once.
+    // span appends a <span class=cls> holding value as text.
+    span: function (parent, cls, value) {
+      var s = document.createElement("span");
+      s.className = cls;
+      s.textContent = value;
+      parent.appendChild(s);
+    },
+    // word is the widget's word for a payload's code (T[prefix+code]),
+    // else the code itself.
+    word: function (T, prefix, code) { return Object.prototype.hasOwnProperty.call(T, prefix + code) ? T[prefix + code] : code; },
+    // fill puts value into a word's %d or %s.
+    fill: function (text, value) { return text.replace(/%[ds]/, String(value)); }
   };
 
   // kind registers the painter of a widget type.
