@@ -283,6 +283,7 @@ func (a *App) bulletinRoutes() []route {
 		{method: "GET", path: console.BulletinsAPIPath, access: user, noStore: true, http: p.List(), regions: region},
 		// Scoped by the entry's region in the handler (404 outside).
 		{method: "GET", path: console.BulletinPDFPath, access: user, noStore: true, audit: access.ActionExport, http: p.PDF()},
-		{method: "POST", path: console.BulletinsIssuePath, access: user, roles: responders[:2], noStore: true, http: p.Issue(), regions: region},
+		// Printing now is for the duty desk: administrators and operators.
+		{method: "POST", path: console.BulletinsIssuePath, access: user, roles: []access.Role{access.RoleAdmin, access.RoleOperator}, noStore: true, http: p.Issue(), regions: region},
 	}
 }

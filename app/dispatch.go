@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"sync"
 	"time"
@@ -94,31 +93,10 @@ func (a *App) pokeOrders() {
 	}
 }
 
-// operators issue, verify, return, approve, refuse and withdraw orders;
-// a unit's own operators sign, reply and ask for more time (dispatch
-// checks which side the caller is on).
-var operators = []access.Role{access.RoleAdmin, access.RoleOperator}
-
 // dispatchRoutes are the orders' API routes: every one for signed-in
 // users (the screens get their boards over the hub), the state-changing
-// ones for operators and administrators only.
-func (a *App) dispatchRoutes() []route {
-	var rs []route
-	for _, r := range a.orders.api.Routes() {
-		rt := route{method: r.Method, path: r.Path, access: user, body: r.Body, noStore: true, http: r.Handler}
-		if r.Method == http.MethodPost {
-			rt.roles = operators
-		}
-		if r.Audit {
-			rt.audit = access.ActionExport
-		}
-		for _, name := range r.Regions {
-			rt.regions = append(rt.regions, regionParam{in: "query", name: name})
-		}
-		rs = append(rs, rt)
-	}
-	return rs
-}
+// ones for the roles dispatchapi names.
+func (a *App) dispatchRoutes() []route { return jsonRoutes(a.orders.api.Routes()) }
 
 // canIssue tells the console whether the caller may issue orders to a
 // unit of region code (its ranking rows then offer 督办).

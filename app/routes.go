@@ -10,8 +10,10 @@ import (
 	"github.com/yiping-ioc/yiping/access"
 	"github.com/yiping-ioc/yiping/assets"
 	"github.com/yiping-ioc/yiping/collectors/push"
+	"github.com/yiping-ioc/yiping/httpjson"
 	"github.com/yiping-ioc/yiping/login"
 	"github.com/yiping-ioc/yiping/mobile"
+	"github.com/yiping-ioc/yiping/reportapi"
 	"github.com/yiping-ioc/yiping/server"
 	"github.com/yiping-ioc/yiping/wall"
 )
@@ -226,10 +228,6 @@ func (a *App) consoleRoutes() []route {
 	return rs
 }
 
-// responders may acknowledge special reports; the first two also silence
-// them and read the delivery log.
-var responders = []access.Role{access.RoleAdmin, access.RoleOperator, access.RoleLeader}
-
 // reportRoutes are the special reports: their API, the delivery log and
 // the phone page.
 func (a *App) reportRoutes() []route {
@@ -238,16 +236,20 @@ func (a *App) reportRoutes() []route {
 			regions: []regionParam{{in: "query", name: "region"}}},
 		{method: "GET", path: a.mobile.ScriptPath(), access: public, http: a.mobile.Script()},
 		{method: "GET", path: a.mobile.StylePath(), access: public, http: a.mobile.Style()},
-		{method: "GET", path: "/api/deliveries", access: user, roles: responders[:2], noStore: true, http: http.HandlerFunc(a.deliveryLog)},
+		{method: "GET", path: "/api/deliveries", access: user, roles: reportapi.SilenceRoles(), noStore: true, http: http.HandlerFunc(a.deliveryLog)},
 	}
-	for _, r := range a.reportAPI.Routes() {
-		rt := route{method: r.Method, path: r.Path, access: user, body: r.Body, noStore: true, http: r.Handler}
-		// The handlers check the roles again; the table says them.
-		switch {
-		case r.Method == http.MethodPost && strings.HasPrefix(r.Path, "/api/silences"):
-			rt.roles = responders[:2]
-		case r.Method == http.MethodPost && strings.HasSuffix(r.Path, "/ack"):
-			rt.roles = responders
+	return append(rs, jsonRoutes(a.reportAPI.Routes())...)
+}
+
+// jsonRoutes are the routes of a JSON API package (reportapi,
+// dispatchapi) in the table: for signed-in users, never stored, with the
+// roles, body limits, region parameters and audit the package names.
+func jsonRoutes(in []httpjson.Route) []route {
+	var rs []route
+	for _, r := range in {
+		rt := route{method: r.Method, path: r.Path, access: user, body: r.Body, noStore: true, roles: r.Roles, http: r.Handler}
+		if r.Audit {
+			rt.audit = access.ActionExport
 		}
 		for _, name := range r.Regions {
 			rt.regions = append(rt.regions, regionParam{in: "query", name: name})

@@ -38,6 +38,23 @@ func Field(name, zh, en string) *Problem {
 	return Fail(http.StatusBadRequest, "字段 "+name+"："+zh, "field "+name+": "+en)
 }
 
+// Route is one route of a JSON API for the product's route table: every
+// one is for signed-in users, and its answers are not stored.
+type Route struct {
+	Method, Path string
+	Handler      http.Handler
+	// Body is the largest request body; 0 for none.
+	Body int64
+	// Regions are the query parameters that name a region, for the
+	// guard's scope check (an absent one becomes the caller's own).
+	Regions []string
+	// Roles, when set, are the roles that may call it: others are refused
+	// 403 before the handler runs (which checks again).
+	Roles []access.Role
+	// Audit says a successful call is an export the audit log records.
+	Audit bool
+}
+
 // Func answers a request of a signed-in caller: a value written as JSON
 // with status (0: 200; a nil value: 204 and no body), a *Problem
 // answered as itself, any other error as a logged 500.

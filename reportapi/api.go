@@ -91,42 +91,37 @@ func New(cfg Config) (*API, error) {
 	return &API{cfg: cfg}, nil
 }
 
-// Route is one route of the API for the product's route table. Every
-// route is for signed-in users (screen tokens change and read nothing
-// here) and its answers must not be stored.
-type Route struct {
-	Method, Path string
-	Handler      http.Handler
-	// Body is the largest request body; 0 for none.
-	Body int64
-	// Regions are the query parameters that name a region, for the
-	// guard's scope check (an absent one becomes the caller's own).
-	Regions []string
-}
-
 // Routes returns every route of the API.
-func (a *API) Routes() []Route {
-	return []Route{
+func (a *API) Routes() []httpjson.Route {
+	return []httpjson.Route{
 		{Method: http.MethodGet, Path: ListPath, Handler: a.List(), Regions: []string{"region"}},
 		{Method: http.MethodGet, Path: DetailPath, Handler: a.Detail()},
-		{Method: http.MethodPost, Path: AckPath, Handler: a.Ack(), Body: MaxBody},
+		{Method: http.MethodPost, Path: AckPath, Handler: a.Ack(), Body: MaxBody, Roles: AckRoles()},
 		{Method: http.MethodGet, Path: SilencesPath, Handler: a.Silences()},
-		{Method: http.MethodPost, Path: SilencesPath, Handler: a.AddSilence(), Body: MaxBody},
-		{Method: http.MethodPost, Path: ExpirePath, Handler: a.ExpireSilence(), Body: MaxBody},
+		{Method: http.MethodPost, Path: SilencesPath, Handler: a.AddSilence(), Body: MaxBody, Roles: SilenceRoles()},
+		{Method: http.MethodPost, Path: ExpirePath, Handler: a.ExpireSilence(), Body: MaxBody, Roles: SilenceRoles()},
 	}
 }
 
-// CanAck reports whether p may acknowledge reports: operators (on duty
-// for it), leaders (whom the reports are for) and administrators;
+// AckRoles are the roles that may acknowledge reports: administrators,
+// operators (on duty for it) and leaders (whom the reports are for);
 // analysts read them only.
-func CanAck(p *access.Principal) bool {
-	return p != nil && p.Kind == access.KindUser && p.HasRole(access.RoleOperator, access.RoleLeader, access.RoleAdmin)
+func AckRoles() []access.Role {
+	return []access.Role{access.RoleAdmin, access.RoleOperator, access.RoleLeader}
 }
 
-// CanSilence reports whether p may add and expire silences: operators
-// and administrators.
+// SilenceRoles are the roles that may add and expire silences (and read
+// the delivery log): administrators and operators.
+func SilenceRoles() []access.Role { return []access.Role{access.RoleAdmin, access.RoleOperator} }
+
+// CanAck reports whether p may acknowledge reports (AckRoles).
+func CanAck(p *access.Principal) bool {
+	return p != nil && p.Kind == access.KindUser && p.HasRole(AckRoles()...)
+}
+
+// CanSilence reports whether p may add and expire silences (SilenceRoles).
 func CanSilence(p *access.Principal) bool {
-	return p != nil && p.Kind == access.KindUser && p.HasRole(access.RoleOperator, access.RoleAdmin)
+	return p != nil && p.Kind == access.KindUser && p.HasRole(SilenceRoles()...)
 }
 
 var (

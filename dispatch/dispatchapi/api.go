@@ -105,32 +105,22 @@ func New(cfg Config) (*API, error) {
 	return &API{cfg: cfg}, nil
 }
 
-// Route is one route of the API for the product's route table. Every
-// route is for signed-in users and screens (screens read only: dispatch
-// refuses them every action) and its answers must not be stored.
-type Route struct {
-	Method, Path string
-	Handler      http.Handler
-	// Body is the largest request body; 0 for none.
-	Body int64
-	// Regions are the query parameters that name a region, for the
-	// guard's scope check (an absent one becomes the caller's own).
-	Regions []string
-	// Audit says a successful call is an export the audit log records
-	// (access.ActionExport).
-	Audit bool
-}
-
 // Routes returns every route of the API.
-func (a *API) Routes() []Route {
-	return []Route{
+func (a *API) Routes() []httpjson.Route {
+	return []httpjson.Route{
 		{Method: http.MethodGet, Path: ListPath, Handler: a.List(), Regions: []string{"region"}},
-		{Method: http.MethodPost, Path: ListPath, Handler: a.Issue(), Body: MaxBody},
+		{Method: http.MethodPost, Path: ListPath, Handler: a.Issue(), Body: MaxBody, Roles: ActorRoles()},
 		{Method: http.MethodGet, Path: OrderPath, Handler: a.Order()},
-		{Method: http.MethodPost, Path: ActionPath, Handler: a.Act(), Body: MaxBody},
+		{Method: http.MethodPost, Path: ActionPath, Handler: a.Act(), Body: MaxBody, Roles: ActorRoles()},
 		{Method: http.MethodGet, Path: ExportPath, Handler: a.Export(), Regions: []string{"region"}, Audit: true},
 	}
 }
+
+// ActorRoles are the roles that may change orders at all: administrators
+// and operators (a unit's own operators sign and reply, the issuer's side
+// verifies; package dispatch decides which of them may take each action).
+// Leaders and analysts read orders only.
+func ActorRoles() []access.Role { return []access.Role{access.RoleAdmin, access.RoleOperator} }
 
 var (
 	errNoOrder = httpjson.Fail(http.StatusNotFound, "没有这张督办单", "no such order")
