@@ -108,7 +108,10 @@ type Options struct {
 	// BulletinClock is the clock the bulletins are scheduled and dated
 	// by; nil is the system clock. Tests move it to an issue time.
 	BulletinClock bulletin.Clock
-	Logger        *slog.Logger
+	// Cluster makes the process one node of several (docs/CLUSTER.md);
+	// zero: a single node.
+	Cluster ClusterOptions
+	Logger  *slog.Logger
 }
 
 // App is the serving product, built and ready to run.
@@ -122,6 +125,8 @@ type App struct {
 	eng         *engine.Engine
 	metrics     *prometheus.Registry
 	hub         *hub.Hub
+	pub         leaderOnly // what the live components publish through
+	node        *node      // nil on a single node
 	presenter   *live.Presenter
 	feed        *live.Feed
 	pulse       *live.Pulse
@@ -209,6 +214,11 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 
+	if opts.Cluster.NATS != "" {
+		if err := a.joinCluster(ctx); err != nil {
+			return nil, err
+		}
+	}
 	a.metrics = prometheus.NewRegistry()
 	a.metrics.MustRegister(promcollectors.NewGoCollector(), promcollectors.NewProcessCollector(promcollectors.ProcessCollectorOpts{}))
 	// A screen subscribes to every value it shows. Every topic holds a
@@ -217,26 +227,38 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	// the same thing. With ~190,000 topics (indicators × regions ×
 	// periods, rankings) the default ring of 64 messages each held
 	// gigabytes after an hour of the demo; one message each is the floor.
-	a.hub = hub.New(hub.Config{
+	hcfg := hub.Config{
 		Logger: a.component("hub"), MaxTopics: 1024, HistoryLen: 1, Registerer: a.metrics,
 		AllowedOrigins: opts.AllowedOrigins,
 		// The router authenticated the upgrade request; the hub asks
 		// about every topic.
 		Principal: func(r *http.Request) any { p, _ := access.FromContext(r.Context()); return p },
 		Authorize: topicAllowed,
-	})
+	}
+	a.pub.ok = func() bool { return true }
+	if a.node != nil {
+		// The leader's flushes go to every node; the others apply them.
+		hcfg.OnFlush = a.node.fwd.OnFlush
+		a.pub.ok = a.node.isLeader
+	}
+	a.hub = hub.New(hcfg)
+	a.pub.h = a.hub
 	a.closers = append(a.closers, a.hub.Close)
 	a.presenter = live.NewPresenter(a.targets, region.Default(), a.loc)
-	a.feed = live.NewFeed(live.FeedConfig{Engine: a.eng, Publisher: a.hub, Presenter: a.presenter, Changed: a.pokeJudge, Logger: a.component("feed")})
-	tick := live.NewTicker(a.hub, region.Default(), a.loc, 0)
+	a.feed = live.NewFeed(live.FeedConfig{Engine: a.eng, Publisher: a.pub, Presenter: a.presenter, Changed: a.pokeJudge, Logger: a.component("feed")})
+	tick := live.NewTicker(a.pub, region.Default(), a.loc, 0)
 	a.counts = trend.NewCounts(trend.CountsConfig{Calendar: cal})
-	a.surgePub = live.NewSurgePublisher(live.SurgePublisherConfig{Detector: a.counts, Publisher: a.hub, Presenter: a.presenter, Logger: a.component("surges")})
+	a.surgePub = live.NewSurgePublisher(live.SurgePublisherConfig{Detector: a.counts, Publisher: a.pub, Presenter: a.presenter, Logger: a.component("surges")})
 	// The collectors file into the engine through the tee: hotline
 	// tickets also go to the screens' live ticker, and every batch pokes
 	// the feed, so a pushed record reaches the screens at once.
 	sink := live.Tee{Sink: a.eng, Ticker: tick, Tickets: a.counts.Add, Filed: a.feed.Notify, Logger: a.component("ticker")}
 
-	if err := a.openJournal(ctx, sink); err != nil {
+	if a.node == nil {
+		if err := a.openJournal(ctx, sink); err != nil {
+			return nil, err
+		}
+	} else if err := a.followRecords(ctx, sink); err != nil {
 		return nil, err
 	}
 	bcfg := opts.Store
@@ -250,7 +272,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	if err := a.buildCollectors(ctx, cal, sink); err != nil {
 		return nil, err
 	}
-	a.pulse = live.NewPulse(live.PulseConfig{Publisher: a.hub, Health: a.runner.Health, Location: a.loc, Logger: a.component("pulse")})
+	a.pulse = live.NewPulse(live.PulseConfig{Publisher: a.pub, Health: a.runner.Health, Location: a.loc, Logger: a.component("pulse")})
 	if err := a.buildAccess(ctx); err != nil {
 		return nil, err
 	}
@@ -348,11 +370,17 @@ func (a *App) buildCollectors(ctx context.Context, cal *calendar.Calendar, sink 
 	}
 	cfg.Location = a.loc
 	// NewRunner names its component itself.
-	if a.runner, err = collectors.NewRunner(cfg, sink, a.jnl, a.log, a.metrics); err != nil {
+	var jnl collectors.Journal = a.jnl
+	if a.node != nil {
+		// The leader's collectors write to the shared log, which every
+		// node (this one too) applies to its engine in the log's order.
+		jnl, sink = a.node.records, record.Discard{}
+	}
+	if a.runner, err = collectors.NewRunner(cfg, sink, jnl, a.log, a.metrics); err != nil {
 		return err
 	}
 	if h, err := push.Handler(a.runner); err == nil {
-		a.intake = h
+		a.intake = a.leaderIntake(h)
 	} else {
 		a.log.Info("push intake off", "reason", err.Error())
 	}
@@ -442,35 +470,60 @@ func (a *App) Run(ctx context.Context, l net.Listener) error {
 			return err
 		}
 	}
-	if err := a.runner.Start(ctx); err != nil {
-		l.Close()
-		return err
-	}
-	defer func() {
-		shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		a.runner.Stop(shut)
-	}()
 	loops, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	run := func(f func(context.Context)) {
+	run := func(ctx context.Context, f func(context.Context)) {
 		wg.Add(1)
-		go func() { defer wg.Done(); f(loops) }()
+		go func() { defer wg.Done(); f(ctx) }()
 	}
-	run(a.engineClock)
-	run(a.revalidate)
-	run(a.feed.Run)
-	run(a.pulse.Run)
-	run(a.judge)
-	run(a.surgePub.Run)
-	run(a.dispatchLoop)
-	run(a.runBulletins)
+	// What every node runs, and what only the node that collects runs: on
+	// a single node both, on a cluster node the second only while it leads.
+	every := []func(context.Context){a.engineClock, a.revalidate}
+	leader := []func(context.Context){a.feed.Run, a.pulse.Run, a.judge, a.surgePub.Run, a.dispatchLoop, a.runBulletins}
 	rec := history.New(history.Config{Interval: a.opts.HistoryEvery, Logger: a.component("history")}, a.eng, a.writer)
-	run(rec.Run)
 	// The days before the store began (a fresh install, the demo), filled
 	// from the records once every polled source's first pull is in.
 	bf := history.NewBackfiller(history.BackfillConfig{Logger: a.component("backfill"), Ready: a.firstPullsDone}, a.eng, a.hist, a.loc)
-	run(bf.Run)
+	if a.node != nil && a.sharedStore() {
+		leader = append(leader, rec.Run, bf.Run) // one writer for the shared store
+	} else {
+		// An embedded store is each node's own: each records what its
+		// engine (the same records, in the same order) holds.
+		every = append(every, rec.Run)
+		leader = append(leader, bf.Run)
+	}
+	for _, f := range every {
+		run(loops, f)
+	}
+	if a.node == nil {
+		if err := a.runner.Start(ctx); err != nil {
+			stop()
+			wg.Wait()
+			l.Close()
+			return err
+		}
+		defer a.stopCollectors()
+		for _, f := range leader {
+			run(loops, f)
+		}
+	} else {
+		run(loops, func(ctx context.Context) {
+			a.runCluster(ctx, func(term context.Context) {
+				if err := a.runner.Start(term); err != nil {
+					a.log.Error("collectors", "err", err)
+					return
+				}
+				var tw sync.WaitGroup
+				for _, f := range leader {
+					tw.Add(1)
+					go func() { defer tw.Done(); f(term) }()
+				}
+				<-term.Done()
+				a.stopCollectors()
+				tw.Wait()
+			})
+		})
+	}
 
 	err := a.server.Serve(ctx, l)
 	// The recorder's last cycle must land before the store closes, and
@@ -486,6 +539,19 @@ func (a *App) Run(ctx context.Context, l net.Listener) error {
 		a.log.Warn("closing the notification dispatcher", "err", cerr)
 	}
 	return err
+}
+
+// stopCollectors stops the runs in progress, for at most 10 s.
+func (a *App) stopCollectors() {
+	shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	a.runner.Stop(shut)
+}
+
+// sharedStore reports whether the history store is shared by the nodes
+// (InfluxDB) rather than each node's own (embedded).
+func (a *App) sharedStore() bool {
+	return strings.EqualFold(strings.TrimSpace(a.opts.Store.Kind), backend.KindInfluxDB)
 }
 
 // firstPullsDone reports whether every polled source has succeeded once.
@@ -561,10 +627,14 @@ func (a *App) Close() {
 // ready reports whether the server can take traffic (/readyz): it must be
 // able to store what it is sent. A full disk fails it until space returns.
 func (a *App) ready() error {
-	if a.jnl == nil || a.hist == nil {
+	if (a.jnl == nil && a.node == nil) || a.hist == nil {
 		return errors.New("starting")
 	}
-	if err := a.jnl.Healthy(); err != nil {
+	if a.node != nil {
+		if err := a.node.ready(); err != nil {
+			return err
+		}
+	} else if err := a.jnl.Healthy(); err != nil {
 		return err
 	}
 	return store.Healthy(a.hist)

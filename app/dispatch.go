@@ -294,7 +294,7 @@ func (a *App) publishOrders(ctx context.Context) error {
 		b.AsOf = asOf
 		data, err := json.Marshal(b)
 		if err == nil {
-			err = a.hub.Publish(live.OrdersTopic(code), data)
+			err = a.pub.Publish(live.OrdersTopic(code), data)
 		}
 		if err != nil {
 			a.log.Warn("dispatch: publish", "region", code, "err", err)

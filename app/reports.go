@@ -92,7 +92,7 @@ func (a *App) buildReports(ctx context.Context) error {
 	}
 	a.reports, err = report.New(ctx, report.Config{
 		Rules: rules, Store: a.accessStore, Calendar: a.cal, Regions: region.Default(), Targets: a.targets,
-		Past: historyPast{a.hist}, Sender: dispatchSender{d: a.dispatch, link: reportLink(a.opts.AllowedOrigins)}, Publisher: a.hub, Root: reportRoot,
+		Past: historyPast{a.hist}, Sender: dispatchSender{d: a.dispatch, link: reportLink(a.opts.AllowedOrigins)}, Publisher: a.pub, Root: reportRoot,
 		Now: a.opts.ReportClock, Logger: a.component("report"),
 	})
 	if err != nil {

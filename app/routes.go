@@ -107,7 +107,7 @@ func (a *App) routes() []route {
 		// The wall screens and their live feed (topics checked one by one
 		// against the caller's scope: see topicAllowed).
 		{method: "GET", path: "/", access: public, fiber: func(c *fiber.Ctx) error { return c.Redirect("/screens", fiber.StatusFound) }},
-		{method: "GET", path: "/ws", access: screen, http: http.HandlerFunc(a.hub.ServeWS)},
+		{method: "GET", path: "/ws", access: screen, http: a.notCut(http.HandlerFunc(a.hub.ServeWS))},
 	}
 	rs = append(rs, a.wallRoutes()...)
 	rs = append(rs, a.consoleRoutes()...)

@@ -35,6 +35,11 @@ type serveFile struct {
 	AccessDSN      string   `yaml:"access_dsn"`
 	AllowedOrigins []string `yaml:"allowed_origins"`
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// Cluster (docs/CLUSTER.md): the NATS URL, this node's name, the
+	// leader's lease.
+	NATS     string        `yaml:"nats"`
+	Node     string        `yaml:"node"`
+	LeaseTTL time.Duration `yaml:"lease_ttl"`
 }
 
 // loadServeFile reads the file strictly: an unknown key is an error naming
@@ -82,6 +87,8 @@ func resolve(fs *flag.FlagSet, o *serveOptions, f serveFile, getenv func(string)
 	str(&o.rulesFile, "rules", "YIPING_RULES", f.Rules)
 	str(&o.bulletinsFile, "bulletins", "YIPING_BULLETINS", f.Bulletins)
 	str(&o.accessDSN, "access-dsn", "YIPING_ACCESS_DSN", f.AccessDSN)
+	str(&o.nats, "nats", "YIPING_NATS", f.NATS)
+	str(&o.node, "node", "YIPING_NODE", f.Node)
 	list := func(dst *string, flagName, env string, file []string) {
 		switch {
 		case set[flagName]:
@@ -104,6 +111,18 @@ func resolve(fs *flag.FlagSet, o *serveOptions, f serveFile, getenv func(string)
 			o.demo = b
 		case f.Demo != nil:
 			o.demo = *f.Demo
+		}
+	}
+	if !set["lease-ttl"] {
+		switch v := getenv("YIPING_LEASE_TTL"); {
+		case v != "":
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return backend.Config{}, fmt.Errorf("YIPING_LEASE_TTL=%q: want a duration such as 3s", v)
+			}
+			o.leaseTTL = d
+		case f.LeaseTTL > 0:
+			o.leaseTTL = f.LeaseTTL
 		}
 	}
 	if !set["history-every"] && f.HistoryEvery > 0 {

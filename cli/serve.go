@@ -29,13 +29,15 @@ type serveOptions struct {
 	accessDSN                         string
 	allowedOrigins, trustedProxies    string // comma-separated
 	metricsToken                      string
+	nats, node                        string
+	leaseTTL                          time.Duration
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var o serveOptions
-	configFile := fs.String("config", os.Getenv("YIPING_CONFIG"), "configuration file, YAML: addr, data_dir, tz, demo, collectors, dashboards, targets, history_every, store{kind, influxdb{url, token, org, bucket}}, rules, bulletins, access_dsn, allowed_origins, trusted_proxies (env YIPING_CONFIG)")
+	configFile := fs.String("config", os.Getenv("YIPING_CONFIG"), "configuration file, YAML: addr, data_dir, tz, demo, collectors, dashboards, targets, history_every, store{kind, influxdb{url, token, org, bucket}}, rules, bulletins, access_dsn, allowed_origins, trusted_proxies, nats, node, lease_ttl (env YIPING_CONFIG)")
 	fs.StringVar(&o.addr, "addr", ":8080", "listen address (env YIPING_ADDR)")
 	fs.StringVar(&o.dataDir, "data-dir", "./data", "where Yiping keeps its state: journal, history store, spool (env YIPING_DATA_DIR)")
 	fs.StringVar(&o.tz, "tz", "Asia/Shanghai", "business time zone (env YIPING_TZ)")
@@ -48,6 +50,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&o.historyEvery, "history-every", 10*time.Second, "how often indicator values are recorded into the history store")
 	fs.StringVar(&o.accessDSN, "access-dsn", "", "PostgreSQL DSN of users, sessions, screen tokens and the audit log (default: SQLite in the data directory; env YIPING_ACCESS_DSN)")
 	fs.StringVar(&o.allowedOrigins, "allowed-origins", "", "comma-separated browser origins the pages are served under, e.g. https://ioc.example.gov.cn (default: the request's own host; env YIPING_ALLOWED_ORIGINS)")
+	fs.StringVar(&o.nats, "nats", "", "NATS server URL(s) with JetStream: run as one node of a cluster (docs/CLUSTER.md; needs --access-dsn; env YIPING_NATS)")
+	fs.StringVar(&o.node, "node", "", "this node's name in the cluster (default host name and port; env YIPING_NODE)")
+	fs.DurationVar(&o.leaseTTL, "lease-ttl", 3*time.Second, "cluster leader's lease: a dead leader is replaced within about this long (env YIPING_LEASE_TTL)")
 	fs.StringVar(&o.trustedProxies, "trusted-proxies", "", "comma-separated CIDR prefixes of reverse proxies whose X-Forwarded-For/-Proto are believed (env YIPING_TRUSTED_PROXIES)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, "Usage: yiping serve [--addr :8080] [--data-dir ./data] [--collectors sources.yaml] [--demo=false]\n\n"+
@@ -136,6 +141,7 @@ func (o serveOptions) appOptions(log *slog.Logger) (app.Options, error) {
 		BulletinsFile: o.bulletinsFile,
 		Demo:          o.demo, HistoryEvery: o.historyEvery, Store: o.store, Getenv: os.Getenv, Logger: log,
 		AccessDSN: o.accessDSN, AllowedOrigins: origins, TrustedProxies: proxies, MetricsToken: o.metricsToken,
+		Cluster: app.ClusterOptions{NATS: o.nats, Node: o.node, LeaseTTL: o.leaseTTL},
 	}, nil
 }
 

@@ -225,6 +225,11 @@ func (r *Runner) Stop(ctx context.Context) error {
 		return nil
 	}
 	cancel()
+	// Startable again: a cluster node runs the collectors in each of its
+	// terms as leader.
+	r.mu.Lock()
+	r.cron = nil
+	r.mu.Unlock()
 	select {
 	case <-c.Stop().Done():
 		return nil

@@ -377,6 +377,39 @@ func TestCronSchedule(t *testing.T) {
 	})
 }
 
+// TestRestart starts the runner again after Stop, as a cluster node does
+// in each of its terms as leader: the sources run again, and only while
+// started.
+func TestRestart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var runs atomic.Int32
+		c := connFunc(func(ctx context.Context, cursor string, acc Accumulator) (string, error) {
+			runs.Add(1)
+			return cursor, nil
+		})
+		r, err := NewRunner(Config{Sources: []Source{{Name: "s", Type: "test", Schedule: "* * * * * *", Connector: c}}}, &sink{}, nil, quiet, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for term := 1; term <= 3; term++ {
+			if err := r.Start(context.Background()); err != nil {
+				t.Fatalf("term %d: %v", term, err)
+			}
+			time.Sleep(2200 * time.Millisecond)
+			synctest.Wait()
+			if err := r.Stop(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			n := runs.Load()
+			time.Sleep(3300 * time.Millisecond) // stopped: no run
+			synctest.Wait()
+			if got := runs.Load(); got != n || n != int32(2*term) {
+				t.Fatalf("term %d: %d runs, then %d while stopped; want %d and none", term, n, got-n, 2*term)
+			}
+		}
+	})
+}
+
 // TestJournalOrder checks the commit order against a real journal: the
 // journal holds what the sink got, in the same order, and the cursor is
 // stored with it.

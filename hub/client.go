@@ -43,6 +43,7 @@ const (
 	closeProtocol                       // websocket protocol error, oversized message
 	closeShutdown                       // hub closed
 	closeRevoked                        // the client's access was revoked
+	closeCutOff                         // this node lost its cluster: go elsewhere
 )
 
 // wireKind tells what a queued frame is, for the counters.
@@ -378,10 +379,12 @@ func (c *client) close(why closeReason) {
 			h.met.drop("protocol")
 		case closeRevoked:
 			h.met.drop("revoked")
+		case closeCutOff:
+			h.met.drop("cut_off")
 		}
 		c.mu.Lock()
 		c.closing = true
-		if why != closeNormal && why != closeShutdown && why != closeRevoked {
+		if why != closeNormal && why != closeShutdown && why != closeRevoked && why != closeCutOff {
 			c.q = nil
 			c.mu.Unlock()
 			c.conn.Close()
@@ -393,6 +396,8 @@ func (c *client) close(why closeReason) {
 			code, text = websocket.CloseGoingAway, "server shutting down"
 		case closeRevoked:
 			code, text = CloseRevoked, "access revoked"
+		case closeCutOff:
+			code, text = CloseCutOff, "node cut off from its cluster"
 		}
 		c.q = append(c.q, &wire{b: appendFrame(nil, websocket.CloseMessage, websocket.FormatCloseMessage(code, text)), kind: wireClose})
 		c.mu.Unlock()
@@ -562,6 +567,23 @@ func (h *Hub) Disconnect(match func(principal any) bool) int {
 	h.mu.Unlock()
 	for _, c := range cs {
 		c.close(closeRevoked)
+	}
+	return len(cs)
+}
+
+// DisconnectAll closes every client with CloseCutOff: this node can no
+// longer vouch for its values (cluster/bus lost), and its screens should
+// reconnect, through their proxy, to a node that can. It returns how many
+// it closed.
+func (h *Hub) DisconnectAll() int {
+	h.mu.Lock()
+	cs := make([]*client, 0, len(h.clients))
+	for c := range h.clients {
+		cs = append(cs, c)
+	}
+	h.mu.Unlock()
+	for _, c := range cs {
+		c.close(closeCutOff)
 	}
 	return len(cs)
 }

@@ -25,6 +25,11 @@ type Topic = string
 // retrying as if the server had only gone away.
 const CloseRevoked = 4403
 
+// CloseCutOff is the close code of DisconnectAll: this node is cut off from
+// its cluster and its values may be stale; the screen says "data delayed"
+// and reconnects at once (through its proxy, to another node).
+const CloseCutOff = 4503
+
 // Message is one value of a topic as a client receives it.
 type Message struct {
 	Topic    Topic           `json:"topic"`

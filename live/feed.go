@@ -215,6 +215,15 @@ func (f *Feed) publish(topic string, v any) error {
 	return f.cfg.Publisher.Publish(topic, b)
 }
 
+// Forget drops what the feed knows it published, so its next cycle
+// publishes every value, score and ranking again. A node that becomes a
+// cluster's leader calls it before Run: its hub holds what the previous
+// leader sent, which may lack the last messages. Not while Run runs.
+func (f *Feed) Forget() {
+	clear(f.last)
+	clear(f.score)
+}
+
 // Notify asks for a cycle soon: call it when records were filed. It never
 // blocks; calls during a cycle fold into one more cycle.
 func (f *Feed) Notify() {

@@ -5,13 +5,15 @@ package wall
 var texts = map[string]map[string]string{
 	"zh": {
 		"live": "数据实时", "delayed": "数据延迟", "connecting": "连接中…", "disconnected": "与服务器的连接中断，正在重连", "revoked": "本屏访问已被撤销，请联系管理员",
-		"silent": "服务器无响应", "source_delayed": "数据源延迟：", "source_failing": "数据源采集失败：",
+		"cut_off": "所连节点与集群失联，正在切换节点",
+		"silent":  "服务器无响应", "source_delayed": "数据源延迟：", "source_failing": "数据源采集失败：",
 		"screens": "大屏", "playlists": "轮播", "index_title": "一屏 · 大屏列表",
 		"period.day": "本日", "period.week": "本周", "period.month": "本月", "period.quarter": "本季度", "period.year": "本年",
 	},
 	"en": {
 		"live": "Live", "delayed": "Data delayed", "connecting": "Connecting…", "disconnected": "Connection to the server lost, reconnecting", "revoked": "This screen's access was revoked; ask an administrator",
-		"silent": "Server not responding", "source_delayed": "Source delayed: ", "source_failing": "Source failing: ",
+		"cut_off": "The server lost its cluster; switching to another node",
+		"silent":  "Server not responding", "source_delayed": "Source delayed: ", "source_failing": "Source failing: ",
 		"screens": "Screens", "playlists": "Playlists", "index_title": "Yiping · screens",
 		"period.day": "Today", "period.week": "This week", "period.month": "This month", "period.quarter": "This quarter", "period.year": "This year",
 	},

@@ -1,8 +1,8 @@
 // Package bus fans the hub's messages out between Yiping nodes over NATS
 // JetStream (issue 13): every node's hub holds every change, with the same
 // seqs, so a screen sees the same sequence per topic on any node and resumes
-// on another node after its own died. It is a building block; nothing in the
-// app uses it yet.
+// on another node after its own died. The app wires it on a cluster node
+// (app/cluster.go, docs/CLUSTER.md).
 //
 // # Design
 //
@@ -66,10 +66,10 @@
 // (headers) for diagnostics; the leader's own Follow skips its node's
 // messages.
 //
-// # What is not done
+// # In the app
 //
-// The app does not wire this yet (no configuration, no term function
-// calling StartEpoch and switching Options.Leading). A follower that hears
-// nothing from the leader keeps showing its last values: LastMessage lets
-// the app mark them delayed.
+// app/cluster.go sets Forward's OnFlush on every node's hub, with Leading
+// from the node's lease term; runs Follow on every node; calls StartEpoch
+// when a term starts; and uses LastMessage to call a follower cut off when
+// the leader (whose clock topic ticks every second) has been silent.
 package bus

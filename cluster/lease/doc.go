@@ -1,7 +1,8 @@
 // Package lease elects one leader among Yiping nodes with a lease in a NATS
 // JetStream key-value bucket, and hands the leader a fencing token (issue 13:
-// collectors and rule evaluation run on exactly one node). It is a building
-// block; nothing in the app uses it yet.
+// collectors and rule evaluation run on exactly one node). app/cluster.go
+// runs one Elector per node; cluster/records fences the shared record log
+// and the sources' cursors on the term's token.
 //
 // # Algorithm
 //

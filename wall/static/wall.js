@@ -95,6 +95,7 @@ var Wall = (function () {
   function setState() {
     var reasons = [];
     if (revoked) reasons.push(T.revoked);
+    else if (cutOff && (!ws || ws.readyState !== 1)) reasons.push(T.cut_off);
     else if (!ws || ws.readyState !== 1 || !opened) reasons.push(retry > 0 || opened ? T.disconnected : T.connecting);
     else if (Date.now() - lastMsg > cfg.silence_ms) reasons.push(T.silent);
     sources.forEach(function (h, name) {
@@ -127,6 +128,7 @@ var Wall = (function () {
   // ---- websocket ------------------------------------------------------------
   var MAX_TOPICS_PER_REQUEST = 100;
   var revoked = false; // the server revoked this screen's access
+  var cutOff = false;  // the node was cut off from its cluster (4503)
 
   function subscribe(topics) {
     if (!ws || ws.readyState !== 1) return; // sent on (re)connect
@@ -151,7 +153,7 @@ var Wall = (function () {
     try { sock = new WebSocket(url); } catch (e) { reconnect(); return; }
     ws = sock;
     sock.onopen = function () {
-      opened = true; retry = 0; lastMsg = Date.now(); revoked = false;
+      opened = true; retry = 0; lastMsg = Date.now(); revoked = false; cutOff = false;
       subscribe(Array.from(handlers.keys()));
       setState();
     };
@@ -173,6 +175,9 @@ var Wall = (function () {
       // 4403: the server closed the screen's access (a revoked token, a
       // disabled user): say so rather than "reconnecting".
       if (e && e.code === 4403) revoked = true;
+      // 4503: that node lost its cluster and can no longer vouch for its
+      // values; reconnect at once (the proxy sends us to another node).
+      if (e && e.code === 4503) { cutOff = true; retry = 0; }
       setState();
       reconnect();
     };

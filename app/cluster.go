@@ -1,0 +1,305 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/yiping-ioc/yiping/cluster/bus"
+	"github.com/yiping-ioc/yiping/cluster/lease"
+	"github.com/yiping-ioc/yiping/cluster/records"
+	"github.com/yiping-ioc/yiping/hub"
+	"github.com/yiping-ioc/yiping/record"
+)
+
+// ClusterOptions make the process one node of several (issue 13,
+// docs/CLUSTER.md). With NATS empty the process is a single node, exactly
+// as before.
+type ClusterOptions struct {
+	// NATS is the NATS server URL (several comma-separated for a NATS
+	// cluster); it must run JetStream.
+	NATS string
+	// Node names this node; default the host name and the listen port.
+	Node string
+	// LeaseTTL is the leader's lease: a killed leader is replaced within
+	// about this long; default 3 s.
+	LeaseTTL time.Duration
+	// Replicas of the streams and buckets in a NATS cluster; default 1.
+	Replicas int
+	// SilentAfter is how long a follower that hears nothing from the
+	// leader (whose clock ticks every second) waits before it calls
+	// itself cut off; default 3 s.
+	SilentAfter time.Duration
+}
+
+// Names in NATS: subjects, streams and buckets.
+const (
+	hubSubject  = "yiping.hub"
+	leaseBucket = "yiping-lease"
+)
+
+// node is this process's part in a cluster.
+type node struct {
+	o       ClusterOptions
+	log     *slog.Logger
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	records *records.Log
+	applier *records.Applier
+	fwd     *bus.Forwarder
+	follow  *bus.Follower
+	elector *lease.Elector
+	// term is the current leadership term, nil while following.
+	term    atomic.Pointer[leaderTerm]
+	started time.Time
+	cut     atomic.Bool // cut off from the cluster: screens go elsewhere
+	// bg lives as long as the App (the bus, the log's consumer).
+	bg context.Context
+}
+
+type leaderTerm struct {
+	lease.Term
+	ctx context.Context
+}
+
+// leading is the lease state the shared log and the bus fence on.
+func (n *node) leading() (uint64, bool) {
+	t := n.term.Load()
+	if t == nil || t.ctx.Err() != nil {
+		return 0, false
+	}
+	return t.Token, true
+}
+
+func (n *node) isLeader() bool { _, ok := n.leading(); return ok }
+
+// joinCluster connects to NATS and prepares the shared streams, the bus
+// and the election. It runs before the hub is built (the hub forwards its
+// flushes through the bus).
+func (a *App) joinCluster(ctx context.Context) error {
+	o := a.opts.Cluster
+	if o.Node == "" {
+		host, _ := os.Hostname()
+		o.Node = host + portOf(a.opts.Addr)
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = 3 * time.Second
+	}
+	if o.SilentAfter <= 0 {
+		o.SilentAfter = 3 * time.Second
+	}
+	if a.opts.Demo {
+		return errors.New("cluster: the demo platform runs on a single node; turn it off (--demo=false) and collect from the platform or the push intake")
+	}
+	if a.opts.AccessDSN == "" {
+		return errors.New("cluster: users, sessions, tokens, reports and orders must be shared by the nodes: set --access-dsn (PostgreSQL)")
+	}
+	n := &node{o: o, log: a.component("cluster").With("node", o.Node), started: time.Now()}
+	var err error
+	n.nc, err = nats.Connect(o.NATS, nats.Name("yiping "+o.Node), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { n.log.Warn("NATS connection lost", "err", err) }),
+		nats.ReconnectHandler(func(c *nats.Conn) { n.log.Info("NATS connection back", "url", c.ConnectedUrl()) }))
+	if err != nil {
+		return fmt.Errorf("cluster: connect to NATS %s: %w", o.NATS, err)
+	}
+	a.closers = append(a.closers, n.nc.Close)
+	if n.js, err = jetstream.New(n.nc); err != nil {
+		return fmt.Errorf("cluster: %w", err)
+	}
+	// The bus and the log live as long as the App, not as the start.
+	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	n.bg = bg
+	a.closers = append(a.closers, cancel)
+	bo := bus.Options{Node: o.Node, Leading: n.leading, Replicas: o.Replicas, Logger: n.log}
+	if n.fwd, err = bus.Forward(bg, n.js, hubSubject, bo); err != nil {
+		return err
+	}
+	ro := records.Options{Node: o.Node, Leading: n.leading, Replicas: o.Replicas, Logger: n.log}
+	if n.records, err = records.NewLog(ctx, n.js, n.nc.MaxPayload(), ro); err != nil {
+		return err
+	}
+	kv, err := lease.EnsureBucket(ctx, n.js, leaseBucket, o.LeaseTTL, o.Replicas)
+	if err != nil {
+		return err
+	}
+	if n.elector, err = lease.New(lease.Config{KV: kv, Node: o.Node, TTL: o.LeaseTTL, Logger: n.log}); err != nil {
+		return err
+	}
+	a.node = n
+	n.log.Info("joined the cluster", "nats", n.nc.ConnectedUrl(), "lease_ttl", o.LeaseTTL.String())
+	return nil
+}
+
+// followRecords applies the shared record log to sink (the engine and the
+// live tee) on this node, and waits until what the log held at the start
+// is in: a node serves and leads only with a complete engine.
+func (a *App) followRecords(ctx context.Context, sink record.Sink) error {
+	n := a.node
+	var err error
+	n.applier, err = records.Follow(n.bg, n.js, sink, record.NewParser(a.loc), records.Options{Node: n.o.Node, Replicas: n.o.Replicas, Logger: n.log})
+	if err != nil {
+		return err
+	}
+	a.closers = append(a.closers, n.applier.Stop)
+	started := time.Now()
+	if err := n.applier.CaughtUp(ctx); err != nil {
+		return err
+	}
+	st := n.applier.Stats()
+	n.log.Info("shared record log applied", "batches", st.Batches, "rows", st.Rows, "refused", st.Refused, "took", time.Since(started).String())
+	// The hub's messages, from the leader, with its seqs.
+	n.follow, err = bus.Follow(n.bg, n.js, hubSubject, a.hub, bus.Options{Node: n.o.Node, Replicas: n.o.Replicas, Logger: n.log})
+	if err != nil {
+		return err
+	}
+	a.closers = append(a.closers, n.follow.Stop)
+	return nil
+}
+
+// leaderOnly is the publisher of the live components on a cluster node:
+// only the leader's hub numbers messages (cluster/bus), so a follower's
+// own publishing is dropped — its hub holds the leader's values.
+type leaderOnly struct {
+	h  *hub.Hub
+	ok func() bool
+}
+
+func (p leaderOnly) Publish(t string, data json.RawMessage) error {
+	if !p.ok() {
+		return nil
+	}
+	return p.h.Publish(t, data)
+}
+
+func (p leaderOnly) PublishJSON(t string, v any) error {
+	if !p.ok() {
+		return nil
+	}
+	return p.h.PublishJSON(t, v)
+}
+
+// runCluster runs the node's part: the election, and the watch that sends
+// screens elsewhere when this node is cut off. lead runs each term.
+func (a *App) runCluster(ctx context.Context, lead func(ctx context.Context)) {
+	n := a.node
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); n.watch(ctx, a.hub) }()
+	err := n.elector.Run(ctx, func(tctx context.Context, t lease.Term) {
+		// Everything the previous leader acknowledged is in the log: apply
+		// it before collecting from its cursors.
+		if err := n.applier.CaughtUp(tctx); err != nil {
+			n.log.Error("term: could not catch up with the record log; giving the term up", "err", err)
+			return
+		}
+		a.hub.StartEpoch()
+		a.feed.Forget()
+		n.term.Store(&leaderTerm{Term: t, ctx: tctx})
+		n.log.Info("leading", "token", t.Token)
+		lead(tctx)
+		n.term.Store(nil)
+		n.log.Info("no longer leading", "token", t.Token, "why", fmt.Sprint(context.Cause(tctx)))
+	})
+	if err != nil && ctx.Err() == nil {
+		n.log.Error("election stopped", "err", err)
+	}
+	wg.Wait()
+}
+
+// watch marks the node cut off when it cannot hear the cluster: no NATS
+// connection, or (following) no message from the leader, whose clock
+// ticks every second, for SilentAfter. Its screens are then closed with
+// hub.CloseCutOff, so they reconnect through their proxy to a node that
+// hears the cluster, its /readyz fails and its /ws refuses upgrades:
+// nothing here shows a stale value as live.
+func (n *node) watch(ctx context.Context, h *hub.Hub) {
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cut, why := n.cutOff()
+		if cut != n.cut.Swap(cut) {
+			if cut {
+				closed := h.DisconnectAll()
+				n.log.Warn("cut off from the cluster: screens sent elsewhere", "why", why, "screens", closed)
+			} else {
+				n.log.Info("hearing the cluster again")
+			}
+		}
+	}
+}
+
+func (n *node) cutOff() (bool, string) {
+	if !n.nc.IsConnected() {
+		return true, "no NATS connection"
+	}
+	if n.isLeader() {
+		return false, ""
+	}
+	last := n.follow.LastMessage()
+	if last.IsZero() {
+		last = n.started
+	}
+	if silent := time.Since(last); silent > n.o.SilentAfter {
+		return true, "the leader has been silent for " + silent.Round(time.Millisecond).String()
+	}
+	return false, ""
+}
+
+// readiness of the node: ready when it hears the cluster.
+func (n *node) ready() error {
+	if n.cut.Load() {
+		_, why := n.cutOff()
+		return fmt.Errorf("cut off from the cluster: %s", why)
+	}
+	return nil
+}
+
+// notCut refuses websocket upgrades while the node is cut off: a screen
+// must land on a node that hears the cluster.
+func (a *App) notCut(next http.Handler) http.Handler {
+	if a.node == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := a.node.ready(); err != nil {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// leaderIntake answers pushes on a node that does not lead at once, before
+// the body is read: only the leader collects. The sender retries, through
+// its proxy or on another node.
+func (a *App) leaderIntake(h fiber.Handler) fiber.Handler {
+	if a.node == nil {
+		return h
+	}
+	return func(c *fiber.Ctx) error {
+		if !a.node.isLeader() {
+			c.Set("Retry-After", "1")
+			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{
+				"error": "此节点不是主节点，请重发 / this node does not lead the cluster; send again (to the leader)",
+			})
+		}
+		return h(c)
+	}
+}
