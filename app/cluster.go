@@ -37,16 +37,19 @@ type ClusterOptions struct {
 	LeaseTTL time.Duration
 	// Replicas of the streams and buckets in a NATS cluster; default 1.
 	Replicas int
-	// SilentAfter is how long a follower that hears nothing from the
-	// leader (whose clock ticks every second) waits before it calls
-	// itself cut off; default 3 s.
+	// SilentAfter is how long a follower that hears no heartbeat from a
+	// leader waits before it calls itself cut off; default twice the lease
+	// plus a second, so a failover (about one lease) does not send every
+	// screen elsewhere.
 	SilentAfter time.Duration
 }
 
 // Names in NATS: subjects, streams and buckets.
 const (
 	hubSubject  = "yiping.hub"
+	beatSubject = "yiping.beat" // the leader's heartbeat, core NATS
 	leaseBucket = "yiping-lease"
+	beatEvery   = 500 * time.Millisecond
 )
 
 // node is this process's part in a cluster.
@@ -64,6 +67,7 @@ type node struct {
 	term    atomic.Pointer[leaderTerm]
 	started time.Time
 	cut     atomic.Bool // cut off from the cluster: screens go elsewhere
+	beat    atomic.Int64 // unix nanoseconds of the last leader heartbeat heard
 	// bg lives as long as the App (the bus, the log's consumer).
 	bg context.Context
 }
@@ -97,7 +101,7 @@ func (a *App) joinCluster(ctx context.Context) error {
 		o.LeaseTTL = 3 * time.Second
 	}
 	if o.SilentAfter <= 0 {
-		o.SilentAfter = 3 * time.Second
+		o.SilentAfter = 2*o.LeaseTTL + time.Second
 	}
 	if a.opts.Demo {
 		return errors.New("cluster: the demo platform runs on a single node; turn it off (--demo=false) and collect from the platform or the push intake")
@@ -121,7 +125,11 @@ func (a *App) joinCluster(ctx context.Context) error {
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	n.bg = bg
 	a.closers = append(a.closers, cancel)
-	bo := bus.Options{Node: o.Node, Leading: n.leading, Replicas: o.Replicas, Logger: n.log}
+	// The hub's stream is a cache of the latest values, in memory: the
+	// truth is the record log, and a new leader republishes every value.
+	// On files, every message would wait for its fsync (a NATS server run
+	// with sync_interval: always), and followers fell seconds behind.
+	bo := bus.Options{Node: o.Node, Leading: n.leading, Replicas: o.Replicas, Memory: true, Logger: n.log}
 	if n.fwd, err = bus.Forward(bg, n.js, hubSubject, bo); err != nil {
 		return err
 	}
@@ -135,6 +143,11 @@ func (a *App) joinCluster(ctx context.Context) error {
 	}
 	if n.elector, err = lease.New(lease.Config{KV: kv, Node: o.Node, TTL: o.LeaseTTL, Logger: n.log}); err != nil {
 		return err
+	}
+	// The leader's heartbeat: a follower that stops hearing it (its link
+	// to NATS hangs, or no node leads) must not show its values as live.
+	if _, err := n.nc.Subscribe(beatSubject, func(*nats.Msg) { n.beat.Store(time.Now().UnixNano()) }); err != nil {
+		return fmt.Errorf("cluster: heartbeat: %w", err)
 	}
 	a.node = n
 	n.log.Info("joined the cluster", "nats", n.nc.ConnectedUrl(), "lease_ttl", o.LeaseTTL.String())
@@ -159,7 +172,7 @@ func (a *App) followRecords(ctx context.Context, sink record.Sink) error {
 	st := n.applier.Stats()
 	n.log.Info("shared record log applied", "batches", st.Batches, "rows", st.Rows, "refused", st.Refused, "took", time.Since(started).String())
 	// The hub's messages, from the leader, with its seqs.
-	n.follow, err = bus.Follow(n.bg, n.js, hubSubject, a.hub, bus.Options{Node: n.o.Node, Replicas: n.o.Replicas, Logger: n.log})
+	n.follow, err = bus.Follow(n.bg, n.js, hubSubject, a.hub, bus.Options{Node: n.o.Node, Replicas: n.o.Replicas, Memory: true, Logger: n.log})
 	if err != nil {
 		return err
 	}
@@ -207,6 +220,7 @@ func (a *App) runCluster(ctx context.Context, lead func(ctx context.Context)) {
 		a.feed.Forget()
 		n.term.Store(&leaderTerm{Term: t, ctx: tctx})
 		n.log.Info("leading", "token", t.Token)
+		go n.heartbeat(tctx, t.Token)
 		lead(tctx)
 		n.term.Store(nil)
 		n.log.Info("no longer leading", "token", t.Token, "why", fmt.Sprint(context.Cause(tctx)))
@@ -217,9 +231,25 @@ func (a *App) runCluster(ctx context.Context, lead func(ctx context.Context)) {
 	wg.Wait()
 }
 
+// heartbeat tells the followers that a leader is alive, until ctx ends.
+func (n *node) heartbeat(ctx context.Context, token uint64) {
+	t := time.NewTicker(beatEvery)
+	defer t.Stop()
+	data := []byte(fmt.Sprintf(`{"node":%q,"token":%d}`, n.o.Node, token))
+	for {
+		if err := n.nc.Publish(beatSubject, data); err != nil {
+			n.log.Debug("heartbeat", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // watch marks the node cut off when it cannot hear the cluster: no NATS
-// connection, or (following) no message from the leader, whose clock
-// ticks every second, for SilentAfter. Its screens are then closed with
+// connection, or (following) no leader heartbeat for SilentAfter. Its screens are then closed with
 // hub.CloseCutOff, so they reconnect through their proxy to a node that
 // hears the cluster, its /readyz fails and its /ws refuses upgrades:
 // nothing here shows a stale value as live.
@@ -251,12 +281,12 @@ func (n *node) cutOff() (bool, string) {
 	if n.isLeader() {
 		return false, ""
 	}
-	last := n.follow.LastMessage()
-	if last.IsZero() {
-		last = n.started
+	last := n.started
+	if b := n.beat.Load(); b != 0 {
+		last = time.Unix(0, b)
 	}
 	if silent := time.Since(last); silent > n.o.SilentAfter {
-		return true, "the leader has been silent for " + silent.Round(time.Millisecond).String()
+		return true, "no leader heard for " + silent.Round(time.Millisecond).String()
 	}
 	return false, ""
 }

@@ -203,6 +203,7 @@ func (s *screen) session(ctx context.Context) {
 			Op    string          `json:"op"`
 			Topic string          `json:"topic"`
 			Seq   uint64          `json:"seq"`
+			Snap  bool            `json:"snapshot"`
 			Data  json.RawMessage `json:"data"`
 		}
 		if json.Unmarshal(b, &m) != nil || m.Op != "" || m.Seq == 0 {
@@ -214,7 +215,7 @@ func (s *screen) session(ctx context.Context) {
 		json.Unmarshal(m.Data, &v)
 		s.mu.Lock()
 		if last := s.seq[m.Topic]; m.Seq <= last {
-			s.problems = append(s.problems, fmt.Sprintf("%s: seq %d after %d", m.Topic, m.Seq, last))
+			s.problems = append(s.problems, fmt.Sprintf("%s: seq %d after %d (snapshot %v, %d bytes, via %s)", m.Topic, m.Seq, last, m.Snap, len(m.Data), conn.RemoteAddr()))
 		} else if old, ok := s.val[m.Topic]; ok && v.Value != nil && *v.Value < old {
 			// A count only grows: a smaller value is a stale one.
 			s.problems = append(s.problems, fmt.Sprintf("%s: value %v after %v (seq %d)", m.Topic, *v.Value, old, m.Seq))

@@ -154,7 +154,7 @@ func TestApplyGap(t *testing.T) {
 		14: {"15", "16"}, // the ring has what follows 14
 		15: {"16"},       // one missed
 		16: nil,          // up to date
-		99: {"16 snap"},  // from the future
+		99: nil,          // ahead (seen on another node): nothing older
 		1:  {"16 snap"},  // long ago
 	} {
 		r := dial(t, srv)
@@ -232,4 +232,26 @@ func TestStartEpoch(t *testing.T) {
 	publish(t, h, a, "4")
 	h.Flush()
 	c.expect(a, epoch+3, false, "4")
+}
+
+// TestResumeAhead: a client that saw a later message on another node (the
+// dead leader's last, not applied here yet) gets no older snapshot, which
+// would step its screen back; it gets the topic's next message.
+func TestResumeAhead(t *testing.T) {
+	h, srv := startHub(t, Config{})
+	const a = "ind:x:1:day"
+	apply(t, h, Message{Topic: a, Seq: 10, Data: []byte("10")})
+	c := dial(t, srv)
+	c.subscribe(map[string]uint64{a: 12}, a)
+	if got := c.until("subscribed"); len(got) != 0 {
+		t.Fatalf("a client ahead got %v", got)
+	}
+	apply(t, h, Message{Topic: a, Seq: 11, Data: []byte("11")}, Message{Topic: a, Seq: 13, Data: []byte("13")})
+	c.expect(a, 13, true, "13") // not 11: older than what the client has
+	// Behind or equal: as before.
+	c2 := dial(t, srv)
+	c2.subscribe(map[string]uint64{a: 9}, a)
+	if got := c2.until("subscribed"); len(got) != 1 || got[0].Seq != 13 || !got[0].Snapshot {
+		t.Fatalf("a client behind got %v, want the snapshot at 13", got)
+	}
 }

@@ -387,7 +387,7 @@ func (h *Hub) subscribe(c *client, topics []Topic, since map[Topic]uint64) {
 		s.mu.Lock()
 		tp := s.topic(t)
 		if _, ok := tp.subs[c]; !ok {
-			tp.subs[c] = struct{}{}
+			tp.subs[c] = 0
 			h.nSubs.Add(1)
 		}
 		last, resume := since[t]
@@ -447,14 +447,17 @@ type topic struct {
 	ring      []*entry // ring[seq%len] for the last HistoryLen seqs
 	// low: the ring holds no message of seq ≤ low (h.base, or the seq
 	// before the last jump: an Apply after a gap, a flush after StartEpoch).
-	low  uint64
-	subs map[*client]struct{}
+	low uint64
+	// subs are the subscribers, each with the seq it is ahead up to (0:
+	// not ahead): a client that saw a later message on another node gets
+	// nothing of this topic until a message above that seq (catchUp).
+	subs map[*client]uint64
 }
 
 func (s *shard) topic(t Topic) *topic {
 	tp := s.topics[t]
 	if tp == nil {
-		tp = &topic{name: t, seq: s.h.base, low: s.h.base, ring: make([]*entry, s.h.cfg.HistoryLen), subs: map[*client]struct{}{}}
+		tp = &topic{name: t, seq: s.h.base, low: s.h.base, ring: make([]*entry, s.h.cfg.HistoryLen), subs: map[*client]uint64{}}
 		s.topics[t] = tp
 	}
 	return tp
@@ -532,7 +535,13 @@ func (s *shard) deliver(kicks []*client, tp *topic, jump bool) []*client {
 	if jump {
 		w = tp.snap.wire
 	}
-	for c := range tp.subs {
+	for c, ahead := range tp.subs {
+		if ahead != 0 {
+			if tp.seq <= ahead {
+				continue // older than what the client has
+			}
+			tp.subs[c] = 0
+		}
 		if c.push(w) {
 			kicks = append(kicks, c)
 		}
@@ -653,6 +662,21 @@ func (h *Hub) kickAll(cs []*client) {
 func (s *shard) catchUp(c *client, tp *topic, last uint64, resume bool) {
 	if resume && last == tp.seq {
 		s.h.met.resume("replay") // of nothing: up to date
+		return
+	}
+	// Only between nodes: a lone hub's seqs start at its start time, so a
+	// client ahead of it saw an earlier process under a clock that has
+	// since gone back, and is better given the snapshot.
+	if resume && last > tp.seq && (s.h.cfg.OnFlush != nil || s.h.applied.Load() > 0) {
+		// The client is ahead of this hub: it saw, on another node, a
+		// message this hub has not applied yet (in flight on the bus, or
+		// never forwarded by a leader that died; the next leader
+		// republishes every value above it). A snapshot would step its
+		// screen back to an older value (or blank it, if this hub has none
+		// yet); it keeps what it has and gets this topic's next message
+		// above it.
+		s.h.met.resume("ahead")
+		tp.subs[c] = last
 		return
 	}
 	if resume && last < tp.seq {

@@ -17,7 +17,7 @@ type metrics struct {
 // Reasons a client is dropped, outcomes of a resume (label values).
 var (
 	dropReasons    = []string{"slow", "ping_timeout", "write_failed", "protocol"}
-	resumeOutcomes = []string{"replay", "snapshot"}
+	resumeOutcomes = []string{"replay", "snapshot", "ahead"}
 )
 
 const metricPrefix = "yiping_hub_"
@@ -34,7 +34,7 @@ func newMetrics(h *Hub, reg prometheus.Registerer) *metrics {
 		}, []string{"reason"}),
 		resumes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: metricPrefix + "resumes_total",
-			Help: "Topics subscribed with a \"since\" seq, by outcome: replay (the missed messages, possibly none) or snapshot (too many missed, or from another process).",
+			Help: "Topics subscribed with a \"since\" seq, by outcome: replay (the missed messages, possibly none), snapshot (too many missed, or from another process) or ahead (the client saw a later message on another node: nothing is sent).",
 		}, []string{"outcome"}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    metricPrefix + "publish_to_write_seconds",
