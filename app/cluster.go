@@ -66,7 +66,7 @@ type node struct {
 	// term is the current leadership term, nil while following.
 	term    atomic.Pointer[leaderTerm]
 	started time.Time
-	cut     atomic.Bool // cut off from the cluster: screens go elsewhere
+	cut     atomic.Bool  // cut off from the cluster: screens go elsewhere
 	beat    atomic.Int64 // unix nanoseconds of the last leader heartbeat heard
 	// bg lives as long as the App (the bus, the log's consumer).
 	bg context.Context
