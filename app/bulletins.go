@@ -276,14 +276,15 @@ func (s reportSpecials) Specials(ctx context.Context, reg string, from, to time.
 func (a *App) bulletinRoutes() []route {
 	p := a.bulletins.page
 	region := []regionParam{{in: "query", name: "region"}}
+	// The API is the leader's: it prints and archives.
 	return []route{
 		{method: "GET", path: console.BulletinsPagePath, access: user, page: true, noStore: true, http: p.Page(), regions: region},
 		{method: "GET", path: p.ScriptPath(), access: public, http: p.Script()},
 		{method: "GET", path: p.StylePath(), access: public, http: p.Style()},
-		{method: "GET", path: console.BulletinsAPIPath, access: user, noStore: true, http: p.List(), regions: region},
+		{method: "GET", path: console.BulletinsAPIPath, access: user, noStore: true, leader: true, http: p.List(), regions: region},
 		// Scoped by the entry's region in the handler (404 outside).
-		{method: "GET", path: console.BulletinPDFPath, access: user, noStore: true, audit: access.ActionExport, http: p.PDF()},
+		{method: "GET", path: console.BulletinPDFPath, access: user, noStore: true, leader: true, audit: access.ActionExport, http: p.PDF()},
 		// Printing now is for the duty desk: administrators and operators.
-		{method: "POST", path: console.BulletinsIssuePath, access: user, roles: []access.Role{access.RoleAdmin, access.RoleOperator}, noStore: true, http: p.Issue(), regions: region},
+		{method: "POST", path: console.BulletinsIssuePath, access: user, roles: []access.Role{access.RoleAdmin, access.RoleOperator}, noStore: true, leader: true, http: p.Issue(), regions: region},
 	}
 }

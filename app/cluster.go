@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -37,6 +40,10 @@ type ClusterOptions struct {
 	LeaseTTL time.Duration
 	// Replicas of the streams and buckets in a NATS cluster; default 1.
 	Replicas int
+	// Advertise is the URL other nodes reach this node's API at, when it
+	// leads (followers pass it the requests only the leader can answer);
+	// default http://<host name or listen host>:<port>.
+	Advertise string
 	// SilentAfter is how long a follower that hears no heartbeat from a
 	// leader waits before it calls itself cut off; default twice the lease
 	// plus a second, so a failover (about one lease) does not send every
@@ -68,6 +75,8 @@ type node struct {
 	started time.Time
 	cut     atomic.Bool  // cut off from the cluster: screens go elsewhere
 	beat    atomic.Int64 // unix nanoseconds of the last leader heartbeat heard
+	// leaderURL is the leader's advertised URL, from its heartbeat.
+	leaderURL atomic.Pointer[url.URL]
 	// bg lives as long as the App (the bus, the log's consumer).
 	bg context.Context
 }
@@ -99,6 +108,12 @@ func (a *App) joinCluster(ctx context.Context) error {
 	}
 	if o.LeaseTTL <= 0 {
 		o.LeaseTTL = 3 * time.Second
+	}
+	if o.Advertise == "" {
+		o.Advertise = advertised(a.opts.Addr)
+	}
+	if u, err := url.Parse(o.Advertise); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("cluster: advertise %q: want http(s)://host:port", o.Advertise)
 	}
 	if o.SilentAfter <= 0 {
 		o.SilentAfter = 2*o.LeaseTTL + time.Second
@@ -146,7 +161,17 @@ func (a *App) joinCluster(ctx context.Context) error {
 	}
 	// The leader's heartbeat: a follower that stops hearing it (its link
 	// to NATS hangs, or no node leads) must not show its values as live.
-	if _, err := n.nc.Subscribe(beatSubject, func(*nats.Msg) { n.beat.Store(time.Now().UnixNano()) }); err != nil {
+	if _, err := n.nc.Subscribe(beatSubject, func(m *nats.Msg) {
+		n.beat.Store(time.Now().UnixNano())
+		var b beat
+		if json.Unmarshal(m.Data, &b) == nil && b.Node != o.Node {
+			if u, err := url.Parse(b.URL); err == nil && u.Host != "" {
+				if old := n.leaderURL.Load(); old == nil || old.String() != u.String() {
+					n.leaderURL.Store(u)
+				}
+			}
+		}
+	}); err != nil {
 		return fmt.Errorf("cluster: heartbeat: %w", err)
 	}
 	a.node = n
@@ -231,11 +256,78 @@ func (a *App) runCluster(ctx context.Context, lead func(ctx context.Context)) {
 	wg.Wait()
 }
 
+// beat is the leader's heartbeat.
+type beat struct {
+	Node  string `json:"node"`
+	Token uint64 `json:"token"`
+	URL   string `json:"url"` // where its API answers (ClusterOptions.Advertise)
+}
+
+// advertised is the default URL of a node listening on addr.
+func advertised(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://localhost" + portOf(addr)
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host, _ = os.Hostname()
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// headerVia marks a request a follower passed to the leader, and the
+// answer of the node that served it.
+const (
+	headerVia    = "Yiping-Via"
+	headerServed = "Yiping-Node"
+)
+
+// toLeader serves a leader's route (route.leader): here when this node
+// leads, else through the leader (found by its heartbeat), with the
+// caller's cookies, CSRF token, Origin and Host, so the leader's guard
+// checks the same things. A request that already came through a follower
+// is not passed again (a leader that just lost its term answers 503).
+func (n *node) toLeader(local http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.isLeader() {
+			w.Header().Set(headerServed, n.o.Node)
+			local.ServeHTTP(w, r)
+			return
+		}
+		u := n.leaderURL.Load()
+		if u == nil || r.Header.Get(headerVia) != "" || n.cut.Load() {
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "没有可用的主节点，请稍后重试 / no leader can answer now; try again", http.StatusServiceUnavailable)
+			return
+		}
+		p := &httputil.ReverseProxy{
+			Rewrite: func(pr *httputil.ProxyRequest) {
+				pr.SetURL(u)
+				pr.Out.Host = pr.In.Host
+				// The caller's address for the leader's audit and limits
+				// (believed when the nodes are in its --trusted-proxies),
+				// and the scheme the hall's proxy saw.
+				pr.SetXForwarded()
+				if proto := pr.In.Header.Get("X-Forwarded-Proto"); proto != "" {
+					pr.Out.Header.Set("X-Forwarded-Proto", proto)
+				}
+				pr.Out.Header.Set(headerVia, n.o.Node)
+			},
+			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+				n.log.Warn("passing a request to the leader failed", "leader", u.String(), "path", r.URL.Path, "err", err)
+				w.Header().Set("Retry-After", "1")
+				http.Error(w, "主节点暂不可达，请稍后重试 / the leader cannot be reached; try again", http.StatusBadGateway)
+			},
+		}
+		p.ServeHTTP(w, r)
+	})
+}
+
 // heartbeat tells the followers that a leader is alive, until ctx ends.
 func (n *node) heartbeat(ctx context.Context, token uint64) {
 	t := time.NewTicker(beatEvery)
 	defer t.Stop()
-	data := []byte(fmt.Sprintf(`{"node":%q,"token":%d}`, n.o.Node, token))
+	data, _ := json.Marshal(beat{Node: n.o.Node, Token: token, URL: n.o.Advertise})
 	for {
 		if err := n.nc.Publish(beatSubject, data); err != nil {
 			n.log.Debug("heartbeat", "err", err)

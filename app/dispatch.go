@@ -96,7 +96,10 @@ func (a *App) pokeOrders() {
 // dispatchRoutes are the orders' API routes: every one for signed-in
 // users (the screens get their boards over the hub), the state-changing
 // ones for the roles dispatchapi names.
-func (a *App) dispatchRoutes() []route { return jsonRoutes(a.orders.api.Routes()) }
+func (a *App) dispatchRoutes() []route {
+	// The leader's: an action publishes the order boards at once.
+	return leaderRoutes(jsonRoutes(a.orders.api.Routes()))
+}
 
 // canIssue tells the console whether the caller may issue orders to a
 // unit of region code (its ranking rows then offer 督办).

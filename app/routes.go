@@ -69,8 +69,12 @@ type route struct {
 	roles []access.Role
 	// audit: the audit action of a successful call (exports).
 	audit string
-	fiber fiberHandler
-	http  http.Handler
+	// leader: the answer depends on state only the cluster's leader holds
+	// (the special reports' manager, the bulletin archive, the order
+	// boards it publishes); a follower passes the request to it.
+	leader bool
+	fiber  fiberHandler
+	http   http.Handler
 }
 
 // regionParam is one request parameter that names a region.
@@ -167,6 +171,9 @@ func (a *App) routesHandler() (http.Handler, error) {
 			}
 			h = bridge
 		}
+		if r.leader && a.node != nil {
+			h = a.node.toLeader(h)
+		}
 		// Who the caller is first, then the size of the body: neither
 		// reads it.
 		h = server.LimitBody(r.body, h)
@@ -232,13 +239,21 @@ func (a *App) consoleRoutes() []route {
 // the phone page.
 func (a *App) reportRoutes() []route {
 	rs := []route{
-		{method: "GET", path: mobile.PagePath, access: user, page: true, noStore: true, http: a.mobile.Page(),
+		{method: "GET", path: mobile.PagePath, access: user, page: true, noStore: true, leader: true, http: a.mobile.Page(),
 			regions: []regionParam{{in: "query", name: "region"}}},
 		{method: "GET", path: a.mobile.ScriptPath(), access: public, http: a.mobile.Script()},
 		{method: "GET", path: a.mobile.StylePath(), access: public, http: a.mobile.Style()},
 		{method: "GET", path: "/api/deliveries", access: user, roles: reportapi.SilenceRoles(), noStore: true, http: http.HandlerFunc(a.deliveryLog)},
 	}
-	return append(rs, jsonRoutes(a.reportAPI.Routes())...)
+	return append(rs, leaderRoutes(jsonRoutes(a.reportAPI.Routes()))...)
+}
+
+// leaderRoutes marks routes as the leader's (route.leader).
+func leaderRoutes(rs []route) []route {
+	for i := range rs {
+		rs[i].leader = true
+	}
+	return rs
 }
 
 // jsonRoutes are the routes of a JSON API package (reportapi,

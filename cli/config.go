@@ -37,9 +37,10 @@ type serveFile struct {
 	TrustedProxies []string `yaml:"trusted_proxies"`
 	// Cluster (docs/CLUSTER.md): the NATS URL, this node's name, the
 	// leader's lease.
-	NATS     string        `yaml:"nats"`
-	Node     string        `yaml:"node"`
-	LeaseTTL time.Duration `yaml:"lease_ttl"`
+	NATS      string        `yaml:"nats"`
+	Node      string        `yaml:"node"`
+	Advertise string        `yaml:"advertise"`
+	LeaseTTL  time.Duration `yaml:"lease_ttl"`
 }
 
 // loadServeFile reads the file strictly: an unknown key is an error naming
@@ -89,6 +90,7 @@ func resolve(fs *flag.FlagSet, o *serveOptions, f serveFile, getenv func(string)
 	str(&o.accessDSN, "access-dsn", "YIPING_ACCESS_DSN", f.AccessDSN)
 	str(&o.nats, "nats", "YIPING_NATS", f.NATS)
 	str(&o.node, "node", "YIPING_NODE", f.Node)
+	str(&o.advertise, "advertise", "YIPING_ADVERTISE", f.Advertise)
 	list := func(dst *string, flagName, env string, file []string) {
 		switch {
 		case set[flagName]:

@@ -29,7 +29,7 @@ type serveOptions struct {
 	accessDSN                         string
 	allowedOrigins, trustedProxies    string // comma-separated
 	metricsToken                      string
-	nats, node                        string
+	nats, node, advertise             string
 	leaseTTL                          time.Duration
 }
 
@@ -52,6 +52,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.allowedOrigins, "allowed-origins", "", "comma-separated browser origins the pages are served under, e.g. https://ioc.example.gov.cn (default: the request's own host; env YIPING_ALLOWED_ORIGINS)")
 	fs.StringVar(&o.nats, "nats", "", "NATS server URL(s) with JetStream: run as one node of a cluster (docs/CLUSTER.md; needs --access-dsn; env YIPING_NATS)")
 	fs.StringVar(&o.node, "node", "", "this node's name in the cluster (default host name and port; env YIPING_NODE)")
+	fs.StringVar(&o.advertise, "advertise", "", "URL the other cluster nodes reach this node's API at when it leads (default http://<host>:<port>; env YIPING_ADVERTISE)")
 	fs.DurationVar(&o.leaseTTL, "lease-ttl", 3*time.Second, "cluster leader's lease: a dead leader is replaced within about this long (env YIPING_LEASE_TTL)")
 	fs.StringVar(&o.trustedProxies, "trusted-proxies", "", "comma-separated CIDR prefixes of reverse proxies whose X-Forwarded-For/-Proto are believed (env YIPING_TRUSTED_PROXIES)")
 	fs.Usage = func() {
@@ -141,7 +142,7 @@ func (o serveOptions) appOptions(log *slog.Logger) (app.Options, error) {
 		BulletinsFile: o.bulletinsFile,
 		Demo:          o.demo, HistoryEvery: o.historyEvery, Store: o.store, Getenv: os.Getenv, Logger: log,
 		AccessDSN: o.accessDSN, AllowedOrigins: origins, TrustedProxies: proxies, MetricsToken: o.metricsToken,
-		Cluster: app.ClusterOptions{NATS: o.nats, Node: o.node, LeaseTTL: o.leaseTTL},
+		Cluster: app.ClusterOptions{NATS: o.nats, Node: o.node, Advertise: o.advertise, LeaseTTL: o.leaseTTL},
 	}, nil
 }
 

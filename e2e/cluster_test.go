@@ -322,6 +322,8 @@ func TestClusterKillLeaderMidIngest(t *testing.T) {
 	first := leaderIdx()
 	t.Logf("leader: %s", nodes[first].name)
 
+	checkLeaderRoutes(t, dsn, nodes, first)
+
 	topic := live.IndicatorTopic(indicator.CallVolume, string(region.Code("620000")), "day")
 	proxy := newFailoverProxy(t, nodes)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -450,6 +452,54 @@ func TestClusterKillLeaderMidIngest(t *testing.T) {
 	waitReady(t, nodes[cut], 15*time.Second)
 	cancel()
 	wg.Wait()
+}
+
+// checkLeaderRoutes: the special reports' API answers from the leader
+// whichever node is asked. A silence added through a follower (session
+// cookie, CSRF token and Origin of that follower) is held by the leader's
+// report manager, and both nodes list it.
+func checkLeaderRoutes(t *testing.T, dsn string, nodes []*clusterNode, leader int) {
+	t.Helper()
+	ctx := t.Context()
+	st, err := access.OpenPostgres(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := access.New(access.Config{Store: st, Regions: region.Default()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AddUser(ctx, access.Actor{Name: "e2e"}, access.NewUser{Name: "duty", Role: access.RoleOperator, Region: "620000", Password: password}); err != nil {
+		t.Fatal(err)
+	}
+	svc.Close()
+	st.Close()
+	follower := nodes[(leader+1)%len(nodes)]
+	c, csrf := signIn(t, follower.base(), "duty")
+	body := `{"rule":"answer-rate-floor","region":"620000","duration":"1h","comment":"e2e via a follower"}`
+	req, _ := http.NewRequest("POST", follower.base()+"/api/silences", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", csrf)
+	req.Header.Set("Origin", follower.base())
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 && resp.StatusCode != 201 {
+		t.Fatalf("silence through a follower: %d %s", resp.StatusCode, b)
+	}
+	if by := resp.Header.Get("Yiping-Node"); by != nodes[leader].name {
+		t.Fatalf("silence answered by %q, want the leader %s", by, nodes[leader].name)
+	}
+	for _, n := range []*clusterNode{nodes[leader], follower} {
+		c, _ := signIn(t, n.base(), "duty")
+		code, list := getWith(t, c, n.base()+"/api/silences")
+		if code != 200 || !strings.Contains(list, "e2e via a follower") {
+			t.Fatalf("%s lists silences %d %s", n.name, code, list)
+		}
+	}
 }
 
 func clusterToken(t *testing.T, dsn string) string {
