@@ -285,7 +285,8 @@ func pushCalls(nodes []*clusterNode, ids []string) (int, error) {
 // pushed, and checks that no record is lost or counted twice on the
 // survivors, and that the screens behind the proxy go on with no step
 // back in seq or value. Then it cuts a node off NATS: its screens are
-// closed with 4503 and it stops answering /readyz and /ws.
+// closed with 4503 and it stops answering /readyz and /ws. Last, a node
+// that joins afterwards builds the same state from the shared log.
 func TestClusterKillLeaderMidIngest(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts three servers, NATS and PostgreSQL")
@@ -450,6 +451,15 @@ func TestClusterKillLeaderMidIngest(t *testing.T) {
 	}
 	relays[cut].restore()
 	waitReady(t, nodes[cut], 15*time.Second)
+
+	// A node that joins later (a replacement for the dead one) builds its
+	// engine from the shared record log: the same count, before it is
+	// ready.
+	late := startClusterNode(t, bin, "n4", ns.ClientURL(), dsn)
+	waitReady(t, late, 60*time.Second)
+	lateScreen := &screen{addr: late.addr, token: token, topics: []string{topic}, seq: map[string]uint64{}, val: map[string]float64{}}
+	go lateScreen.run(ctx)
+	waitUntil(t, "the late node shows every record once", 15*time.Second, func() bool { return lateScreen.value(topic) == want })
 	cancel()
 	wg.Wait()
 }
