@@ -106,7 +106,7 @@ type failoverProxy struct {
 	next  atomic.Uint64
 }
 
-func newFailoverProxy(t *testing.T, nodes []*clusterNode) *httptest.Server {
+func newFailoverProxy(t *testing.T, nodes []*clusterNode) (*httptest.Server, *failoverProxy) {
 	p := &failoverProxy{nodes: nodes, ready: make([]atomic.Bool, len(nodes))}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -126,7 +126,17 @@ func newFailoverProxy(t *testing.T, nodes []*clusterNode) *httptest.Server {
 	}()
 	srv := httptest.NewServer(p)
 	t.Cleanup(srv.Close)
-	return srv
+	return srv, p
+}
+
+// allReady reports whether the proxy sees every node ready.
+func (p *failoverProxy) allReady() bool {
+	for i := range p.ready {
+		if !p.ready[i].Load() {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *failoverProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -326,7 +336,9 @@ func TestClusterKillLeaderMidIngest(t *testing.T) {
 	checkLeaderRoutes(t, dsn, nodes, first)
 
 	topic := live.IndicatorTopic(indicator.CallVolume, string(region.Code("620000")), "day")
-	proxy := newFailoverProxy(t, nodes)
+	proxy, fp := newFailoverProxy(t, nodes)
+	// Screens spread evenly (round robin) once the proxy sees every node.
+	waitUntil(t, "the proxy to see every node ready", 10*time.Second, fp.allReady)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var screens []*screen
@@ -419,6 +431,13 @@ func TestClusterKillLeaderMidIngest(t *testing.T) {
 		t.Logf("screen %d: %d reconnects, closes %v", i, s.reconnects, s.closes)
 	}
 	t.Logf("%d of %d screens reconnected through the proxy after the kill", moved, len(screens))
+	for _, n := range nodes {
+		for _, l := range strings.Split(n.logText(), "\n") {
+			if strings.Contains(l, "cut off") || strings.Contains(l, "dropped") || strings.Contains(l, "slow") {
+				t.Logf("%s: %s", n.name, l)
+			}
+		}
+	}
 	if moved == 0 {
 		t.Error("no screen was on the killed node: the proxy spread nothing")
 	}
