@@ -302,7 +302,7 @@ func TestClusterKillLeaderMidIngest(t *testing.T) {
 		t.Skip("starts three servers, NATS and PostgreSQL")
 	}
 	bin := buildYiping(t)
-	ns := natstest.Start(t, "", 0)
+	ns := natstest.Start(t, natstest.Options{})
 	// Each node reaches NATS through its own TCP relay, which the test can
 	// cut to partition that node alone.
 	relays := make([]*relay, 3)

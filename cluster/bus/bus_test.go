@@ -16,28 +16,11 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/yiping-ioc/yiping/cluster/natstest"
 	"github.com/yiping-ioc/yiping/hub"
 )
 
 const wait = 15 * time.Second
-
-func startNATS(t testing.TB) *server.Server {
-	t.Helper()
-	s, err := server.NewServer(&server.Options{
-		Host: "127.0.0.1", Port: -1,
-		JetStream: true, StoreDir: t.TempDir(),
-		NoLog: true, NoSigs: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	t.Cleanup(s.Shutdown)
-	return s
-}
 
 func connect(t testing.TB, s *server.Server) jetstream.JetStream {
 	t.Helper()
@@ -195,7 +178,7 @@ func TestSubject(t *testing.T) {
 // follower with exactly what it missed; a follower started late gets the
 // latest values; after a failover the new leader's seqs are above the old.
 func TestFanOutAndResumeElsewhere(t *testing.T) {
-	ns := startNATS(t)
+	ns := natstest.Start(t, natstest.Options{Lazy: true})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	const prefix, a, b = "yiping.hub", "ind:on_time_rate:620800:month", "health:demo.cases"

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/yiping-ioc/yiping/cluster/natstest"
 )
 
 const (
@@ -25,26 +26,6 @@ const (
 	// against a clock cached every 100 ms.
 	expirySlack = 350 * time.Millisecond
 )
-
-// startNATS starts an embedded nats-server with JetStream on a random
-// loopback port. storeDir may be reused to restart a server.
-func startNATS(t testing.TB, storeDir string, port int) *server.Server {
-	t.Helper()
-	opts := &server.Options{
-		Host: "127.0.0.1", Port: port,
-		JetStream: true, StoreDir: storeDir,
-		NoLog: true, NoSigs: true,
-	}
-	s, err := server.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server not ready")
-	}
-	return s
-}
 
 // node is one elector with its own NATS connection, recording its terms.
 type node struct {
@@ -89,7 +70,7 @@ type cluster struct {
 
 func newCluster(t testing.TB, n int) *cluster {
 	t.Helper()
-	c := &cluster{t: t, srv: startNATS(t, t.TempDir(), -1), bucket: "leases", fence: &Fence{}}
+	c := &cluster{t: t, srv: natstest.Start(t, natstest.Options{Dir: t.TempDir(), Port: -1, Lazy: true}), bucket: "leases", fence: &Fence{}}
 	t.Cleanup(c.srv.Shutdown)
 	nc := c.connect("setup")
 	js, err := jetstream.New(nc)
@@ -328,7 +309,7 @@ func TestResignIsImmediate(t *testing.T) {
 // leader is elected again with a larger token.
 func TestNATSRestart(t *testing.T) {
 	dir := t.TempDir()
-	srv := startNATS(t, dir, -1)
+	srv := natstest.Start(t, natstest.Options{Dir: dir, Port: -1, Lazy: true})
 	port := srv.Addr().(*net.TCPAddr).Port
 	c := &cluster{t: t, srv: srv, bucket: "leases", fence: &Fence{}}
 	nc := c.connect("setup")
@@ -351,7 +332,7 @@ func TestNATSRestart(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	c.srv = startNATS(t, dir, port)
+	c.srv = natstest.Start(t, natstest.Options{Dir: dir, Port: port, Lazy: true})
 	t.Cleanup(c.srv.Shutdown)
 	_, nr := c.waitLeader(10 * time.Second)
 	t.Logf("NATS restart: %v -> %v", r.term, nr.term)

@@ -11,20 +11,28 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Start starts a server storing in dir (t.TempDir() if ""), on port (0:
-// a free one), with every JetStream write fsync'd before it is
-// acknowledged, as a one-server deployment must run. It stops with t.
-func Start(t testing.TB, dir string, port int) *server.Server {
+// Options of Start.
+type Options struct {
+	Dir  string // JetStream's store (t.TempDir() if ""); reuse it to restart a server
+	Port int    // 0: a free one
+	// Lazy leaves fsync to the server's default interval (2 min) instead
+	// of syncing every write before acknowledging it, as a one-server
+	// deployment must run: for tests that time the lease, not durability.
+	Lazy bool
+}
+
+// Start starts a server on loopback. It stops with t.
+func Start(t testing.TB, o Options) *server.Server {
 	t.Helper()
-	if dir == "" {
-		dir = t.TempDir()
+	if o.Dir == "" {
+		o.Dir = t.TempDir()
 	}
-	if port == 0 {
-		port = -1 // RANDOM_PORT
+	if o.Port == 0 {
+		o.Port = -1 // RANDOM_PORT
 	}
 	s, err := server.NewServer(&server.Options{
-		Host: "127.0.0.1", Port: port,
-		JetStream: true, StoreDir: dir, SyncAlways: true,
+		Host: "127.0.0.1", Port: o.Port,
+		JetStream: true, StoreDir: o.Dir, SyncAlways: !o.Lazy,
 		NoLog: true, NoSigs: true,
 	})
 	if err != nil {

@@ -51,7 +51,7 @@ type term struct{ token atomic.Uint64 }
 func (t *term) leading() (uint64, bool) { v := t.token.Load(); return v, v != 0 }
 
 func TestWriteFollowFenceAndCursors(t *testing.T) {
-	srv := natstest.Start(t, "", 0)
+	srv := natstest.Start(t, natstest.Options{})
 	nc, js := natstest.Connect(t, srv, "t")
 	ctx := t.Context()
 	loc := testkit.Shanghai(t)
@@ -141,7 +141,7 @@ func TestWriteFollowFenceAndCursors(t *testing.T) {
 // A batch acknowledged after its term ended is an error: nothing may
 // acknowledge it (its pull is repeated by the next leader).
 func TestWriteAfterTermEndedFails(t *testing.T) {
-	srv := natstest.Start(t, "", 0)
+	srv := natstest.Start(t, natstest.Options{})
 	nc, js := natstest.Connect(t, srv, "t")
 	var calls atomic.Int32
 	leading := func() (uint64, bool) {
@@ -162,7 +162,7 @@ func TestWriteAfterTermEndedFails(t *testing.T) {
 // A batch larger than a message goes as several; every row arrives and a
 // catalog replacement replaces once.
 func TestLargeBatchesAreSplit(t *testing.T) {
-	srv := natstest.Start(t, "", 0)
+	srv := natstest.Start(t, natstest.Options{})
 	_, js := natstest.Connect(t, srv, "t")
 	var tm term
 	tm.token.Store(1)
