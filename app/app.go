@@ -514,7 +514,7 @@ func (a *App) Run(ctx context.Context, l net.Listener) error {
 					return
 				}
 				var tw sync.WaitGroup
-				for _, f := range leader {
+				for _, f := range append(leader, a.node.compactRecords) {
 					tw.Add(1)
 					go func() { defer tw.Done(); f(term) }()
 				}

@@ -323,6 +323,28 @@ func (n *node) toLeader(local http.Handler) http.Handler {
 	})
 }
 
+// compactEvery is how often the leader looks whether the shared record
+// log has grown enough to be compacted (records.CompactOptions).
+const compactEvery = 10 * time.Minute
+
+// compactRecords compacts the shared record log when it has doubled since
+// its last compaction, at the term's start and then every compactEvery,
+// until ctx ends. Writes wait meanwhile.
+func (n *node) compactRecords(ctx context.Context) {
+	t := time.NewTicker(compactEvery)
+	defer t.Stop()
+	for {
+		if _, err := n.records.Compact(ctx, records.CompactOptions{}); err != nil && ctx.Err() == nil {
+			n.log.Error("compacting the shared record log failed; it stays as it was", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // heartbeat tells the followers that a leader is alive, until ctx ends.
 func (n *node) heartbeat(ctx context.Context, token uint64) {
 	t := time.NewTicker(beatEvery)

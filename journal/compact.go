@@ -92,29 +92,7 @@ func Compact(ctx context.Context, dir string, o CompactOptions) (_ CompactStats,
 	defer old.Close()
 	st := CompactStats{Before: info.Size()}
 
-	// Pass 1: the row number of the last version of every id, and where
-	// the last whole catalog starts.
-	var lastRow [record.NumKinds]map[string]int
-	for k := range lastRow {
-		lastRow[k] = map[string]int{}
-	}
-	catalogFrom := -1 // first row of the last whole-catalog batch
-	row := 0
-	if _, err := old.Replay(ctx, func(b Batch) error {
-		if b.Kind == record.KindItem && b.Replace {
-			catalogFrom = row
-		}
-		for i := range b.Len() {
-			lastRow[b.Kind][b.Row(i)[0]] = row
-			row++
-		}
-		return nil
-	}); err != nil {
-		return st, fmt.Errorf("journal compact: %w", err)
-	}
-	st.Rows = row
-
-	// Pass 2: write the survivors, batch by batch in their order.
+	// Pass 2 writes the survivors to a new log in a scratch directory.
 	if err := os.MkdirAll(scratch, 0o750); err != nil {
 		return st, fmt.Errorf("journal compact: %w", err)
 	}
@@ -134,35 +112,16 @@ func Compact(ctx context.Context, dir string, o CompactOptions) (_ CompactStats,
 	if _, err := fresh.Replay(ctx, nil); err != nil {
 		return st, err
 	}
-	row = 0
 	var end int64 // the position just past the last batch written
-	if _, err := old.Replay(ctx, func(b Batch) error {
-		nf := len(b.Kind.Fields())
-		keep := Batch{Kind: b.Kind, Source: b.Source}
-		// Only the last whole catalog matters; earlier ones are dropped
-		// with their items.
-		keep.Replace = b.Replace && b.Kind == record.KindItem && row == catalogFrom
-		for i := range b.Len() {
-			r := b.Row(i)
-			alive := lastRow[b.Kind][r[0]] == row
-			if b.Kind == record.KindItem && row < catalogFrom {
-				alive = false // replaced by a later whole catalog
-			}
-			if alive {
-				keep.Values = append(keep.Values, b.Values[i*nf:(i+1)*nf]...)
-			}
-			row++
-		}
-		// The last whole catalog keeps its flag even when all its items
-		// were updated later: it still clears what came before.
-		if len(keep.Values) == 0 && !keep.Replace {
-			return nil
-		}
-		st.Kept += keep.Len()
-		pos, err := fresh.Write(keep)
+	st.Rows, st.Kept, err = CompactBatches(func(fn func(Batch) error) error {
+		_, err := old.Replay(ctx, fn)
+		return err
+	}, func(b Batch) error {
+		pos, err := fresh.Write(b)
 		end = pos
 		return err
-	}); err != nil {
+	})
+	if err != nil {
 		return st, fmt.Errorf("journal compact: %w", err)
 	}
 	if err := fresh.Sync(ctx, end); err != nil {
@@ -184,4 +143,64 @@ func Compact(ctx context.Context, dir string, o CompactOptions) (_ CompactStats,
 	st.Took = time.Since(started)
 	o.Logger.Info("journal compacted", "before_bytes", st.Before, "after_bytes", st.After, "rows", st.Rows, "kept", st.Kept, "took", st.Took.String())
 	return st, nil
+}
+
+// CompactBatches keeps what replaying a sequence of batches builds and
+// nothing more: the last version of every record (upserted by id, the
+// first field of every kind) and, for the item catalog, what follows its
+// last whole-catalog batch. replay must hand the same batches in the same
+// order each time it is called (twice); emit gets the survivors, batch by
+// batch in their order. It returns the rows read and kept. The journal's
+// Compact and the cluster's shared log (cluster/records) both use it.
+func CompactBatches(replay func(fn func(Batch) error) error, emit func(Batch) error) (rows, kept int, err error) {
+	// Pass 1: the row number of the last version of every id, and where
+	// the last whole catalog starts.
+	var lastRow [record.NumKinds]map[string]int
+	for k := range lastRow {
+		lastRow[k] = map[string]int{}
+	}
+	catalogFrom := -1 // first row of the last whole-catalog batch
+	row := 0
+	if err := replay(func(b Batch) error {
+		if b.Kind == record.KindItem && b.Replace {
+			catalogFrom = row
+		}
+		for i := range b.Len() {
+			lastRow[b.Kind][b.Row(i)[0]] = row
+			row++
+		}
+		return nil
+	}); err != nil {
+		return 0, 0, err
+	}
+	rows = row
+
+	// Pass 2: the survivors, batch by batch in their order.
+	row = 0
+	err = replay(func(b Batch) error {
+		nf := len(b.Kind.Fields())
+		keep := Batch{Kind: b.Kind, Source: b.Source}
+		// Only the last whole catalog matters; earlier ones are dropped
+		// with their items.
+		keep.Replace = b.Replace && b.Kind == record.KindItem && row == catalogFrom
+		for i := range b.Len() {
+			r := b.Row(i)
+			alive := lastRow[b.Kind][r[0]] == row
+			if b.Kind == record.KindItem && row < catalogFrom {
+				alive = false // replaced by a later whole catalog
+			}
+			if alive {
+				keep.Values = append(keep.Values, b.Values[i*nf:(i+1)*nf]...)
+			}
+			row++
+		}
+		// The last whole catalog keeps its flag even when all its items
+		// were updated later: it still clears what came before.
+		if len(keep.Values) == 0 && !keep.Replace {
+			return nil
+		}
+		kept += keep.Len()
+		return emit(keep)
+	})
+	return rows, kept, err
 }

@@ -130,10 +130,14 @@ func Ensure(ctx context.Context, js jetstream.JetStream, o Options) (jetstream.S
 
 // Log is the leader's side: collectors.Journal on the shared stream.
 type Log struct {
-	js      jetstream.JetStream
-	kv      jetstream.KeyValue
-	o       Options
-	max     int // bytes of one message's frame
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	kv     jetstream.KeyValue
+	o      Options
+	max    int // bytes of one message's frame
+	// gate: Writes share it, Compact holds it alone (no batch may land
+	// between the compacted messages and their survivors).
+	gate    sync.RWMutex
 	mu      sync.Mutex
 	written int64 // Write's offsets: the stream sequence of its last message
 	buf     []byte
@@ -147,7 +151,7 @@ func NewLog(ctx context.Context, js jetstream.JetStream, maxPayload int64, o Opt
 	if o.Leading == nil {
 		return nil, errors.New("records: Options.Leading is required")
 	}
-	_, kv, err := Ensure(ctx, js, o)
+	stream, kv, err := Ensure(ctx, js, o)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +159,7 @@ func NewLog(ctx context.Context, js jetstream.JetStream, maxPayload int64, o Opt
 	if max < 64<<10 {
 		max = 64 << 10
 	}
-	return &Log{js: js, kv: kv, o: o, max: max}, nil
+	return &Log{js: js, stream: stream, kv: kv, o: o, max: max}, nil
 }
 
 // Write publishes b and waits for the server's acknowledgement, then checks
@@ -164,6 +168,12 @@ func NewLog(ctx context.Context, js jetstream.JetStream, maxPayload int64, o Opt
 // catalog replacement: the first replaces, the rest add). It returns the
 // stream sequence of its last message.
 func (l *Log) Write(b journal.Batch) (int64, error) {
+	l.gate.RLock()
+	defer l.gate.RUnlock()
+	return l.write(b)
+}
+
+func (l *Log) write(b journal.Batch) (int64, error) {
 	token, ok := l.o.Leading()
 	if !ok {
 		return 0, ErrNotLeader
@@ -410,6 +420,146 @@ func (a *Applier) CaughtUp(ctx context.Context) error {
 		case <-moved:
 		case <-ctx.Done():
 			return fmt.Errorf("records: catching up to %d (at %d): %w", last, a.applied.Load(), context.Cause(ctx))
+		}
+	}
+}
+
+// CompactOptions decide when Compact rewrites the log.
+type CompactOptions struct {
+	// MinBytes: a smaller stream is left alone (default 64 MiB).
+	MinBytes uint64
+	// Growth: rewritten only once the stream is this many times its size
+	// after the last compaction (default 2).
+	Growth float64
+	// Force rewrites whatever the size.
+	Force bool
+}
+
+// CompactStats say what a compaction did.
+type CompactStats struct {
+	Before, After        uint64 // stream bytes
+	Messages, Rows, Kept int    // batches read, rows read, rows written
+	Took                 time.Duration
+}
+
+// compactedKey holds the stream's size after the last compaction.
+const compactedKey = "compacted"
+
+// Compact rewrites the shared log as the journal's compaction does
+// (journal.CompactBatches): the last version of every record, the last
+// whole catalog. It reads the stream up to its last message S twice (the
+// fence applied as Follow applies it), writes the survivors after S under
+// this term's token, then purges every message up to S. Nodes that follow
+// receive the survivors again, which changes nothing (each is the version
+// they hold); a node that starts later reads only the survivors and what
+// follows. Only the leader calls it; Writes wait until it is done (a batch
+// written between S and the survivors would be followed by an older
+// version of its records). A crash midway
+// leaves the old messages and part of the survivors: replaying both still
+// builds the same state, and the next compaction starts over.
+func (l *Log) Compact(ctx context.Context, o CompactOptions) (CompactStats, error) {
+	if o.MinBytes == 0 {
+		o.MinBytes = 64 << 20
+	}
+	if o.Growth <= 1 {
+		o.Growth = 2
+	}
+	var st CompactStats
+	started := time.Now()
+	l.gate.Lock()
+	defer l.gate.Unlock()
+	if _, ok := l.o.Leading(); !ok {
+		return st, ErrNotLeader
+	}
+	info, err := l.stream.Info(ctx)
+	if err != nil {
+		return st, fmt.Errorf("records: compact: %w", err)
+	}
+	st.Before = info.State.Bytes
+	last := info.State.LastSeq
+	var after uint64
+	if e, err := l.kv.Get(ctx, compactedKey); err == nil {
+		after, _ = strconv.ParseUint(string(e.Value()), 10, 64)
+	}
+	if last == 0 || !o.Force && (st.Before < o.MinBytes || float64(st.Before) < o.Growth*float64(after)) {
+		return st, nil
+	}
+	first := true
+	st.Rows, st.Kept, err = journal.CompactBatches(func(fn func(journal.Batch) error) error {
+		n, err := l.read(ctx, last, fn)
+		if first {
+			st.Messages, first = n, false
+		}
+		return err
+	}, func(b journal.Batch) error {
+		_, err := l.write(b)
+		return err
+	})
+	if err != nil {
+		return st, fmt.Errorf("records: compact: %w", err)
+	}
+	if err := l.stream.Purge(ctx, jetstream.WithPurgeSequence(last+1)); err != nil {
+		return st, fmt.Errorf("records: compact: purge up to %d: %w", last, err)
+	}
+	if info, err = l.stream.Info(ctx); err == nil {
+		st.After = info.State.Bytes
+		// A hint for the next decision: losing it costs one compaction.
+		l.kv.Put(ctx, compactedKey, []byte(strconv.FormatUint(st.After, 10)))
+	}
+	st.Took = time.Since(started)
+	l.o.Logger.Info("records: shared log compacted", "before_bytes", st.Before, "after_bytes", st.After,
+		"batches", st.Messages, "rows", st.Rows, "kept", st.Kept, "took", st.Took.String())
+	return st, nil
+}
+
+// read hands fn the batches of messages 1..last in stream order, with the
+// fence Follow applies, and returns how many messages it read.
+func (l *Log) read(ctx context.Context, last uint64, fn func(journal.Batch) error) (int, error) {
+	cons, err := l.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{l.o.Subject + ".>"},
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+	})
+	if err != nil {
+		return 0, err
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(256))
+	if err != nil {
+		return 0, err
+	}
+	defer it.Stop()
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	var high uint64
+	n := 0
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil {
+				return n, context.Cause(ctx)
+			}
+			return n, err
+		}
+		md, err := msg.Metadata()
+		if err != nil {
+			return n, err
+		}
+		if md.Sequence.Stream > last {
+			return n, nil
+		}
+		n++
+		token, err := strconv.ParseUint(msg.Headers().Get(HeaderToken), 10, 64)
+		if err == nil && token >= high {
+			high = token
+			b, err := journal.UnmarshalBatch(msg.Data())
+			if err != nil {
+				return n, fmt.Errorf("message %d: %w", md.Sequence.Stream, err)
+			}
+			if err := fn(b); err != nil {
+				return n, err
+			}
+		}
+		if md.Sequence.Stream == last {
+			return n, nil
 		}
 	}
 }
