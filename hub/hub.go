@@ -78,11 +78,14 @@ type Config struct {
 	// yiping_hub_*, see metrics.go); nil: no metrics. Registration errors
 	// (e.g. two hubs on one registry) are logged and leave those metrics off.
 	Registerer prometheus.Registerer
-	// OnFlush, if set, is called after each flush that produced messages,
+	// OnFlush, if set, is called on each flush that produced messages,
 	// with those messages (at most one per topic; a topic's messages come
 	// in seq order from one call to the next, flushes being serialized
-	// while OnFlush is set). It runs on the flushing goroutine outside the
-	// hub's locks and must not block: hand the messages to a bounded queue
+	// while OnFlush is set), before this hub writes them to its own
+	// clients: the other nodes start their fan-out while this one does
+	// its own, instead of after it (with 12,500 screens on the leader,
+	// ~225 ms later). It runs on the flushing goroutine outside the hub's
+	// locks and must not block: hand the messages to a bounded queue
 	// (cluster/bus does). The slice is the callee's; Data must not be
 	// modified. Messages installed by Apply are not passed to it.
 	OnFlush func([]Message)
@@ -291,10 +294,10 @@ func (h *Hub) Flush() {
 	for _, s := range h.shards {
 		kicks = s.flush(kicks, out)
 	}
-	h.kickAll(kicks)
 	if len(msgs) > 0 {
 		h.cfg.OnFlush(msgs)
 	}
+	h.kickAll(kicks)
 	clear(kicks)
 	h.kmu.Lock()
 	if cap(kicks) > cap(h.kicks) {
