@@ -164,8 +164,9 @@ func (e *Engine) UpsertCases(cs []record.Case) {
 		if c.Accepted != record.Never {
 			r.deadline = e.cal.Deadline(c.Accepted, int(c.PromisedDays))
 		}
-		t.upsert(c.ID, c.Region, c.Dept, r)
+		t.add(c.ID, c.Region, c.Dept, r)
 	}
+	t.flush()
 }
 
 // UpsertEvaluations files evaluations in order.
@@ -179,8 +180,9 @@ func (e *Engine) UpsertEvaluations(es []record.Evaluation) {
 		if v.Bad() {
 			r.deadline = e.cal.Deadline(v.Evaluated, e.rectifyDays)
 		}
-		t.upsert(v.ID, v.Region, v.Dept, r)
+		t.add(v.ID, v.Region, v.Dept, r)
 	}
+	t.flush()
 }
 
 // UpsertTickets files 12345 tickets in order.
@@ -201,8 +203,9 @@ func (e *Engine) UpsertTickets(ts []record.Ticket) {
 			}
 			r.deadline = e.cal.Deadline(v.Assigned, days)
 		}
-		t.upsert(v.ID, v.Region, v.Unit, r)
+		t.add(v.ID, v.Region, v.Unit, r)
 	}
+	t.flush()
 }
 
 // UpsertCalls files 12345 calls in order.
@@ -219,8 +222,9 @@ func (e *Engine) UpsertCalls(cs []record.Call) {
 				r.flags |= fWithin15
 			}
 		}
-		t.upsert(v.ID, v.Region, "", r)
+		t.add(v.ID, v.Region, "", r)
 	}
+	t.flush()
 }
 
 // UpsertItems files catalog items in order, replacing items with the same

@@ -2,14 +2,14 @@ package engine
 
 import (
 	"fmt"
+	"hash/maphash"
 	"testing"
 )
 
 func TestIDIndexCollisions(t *testing.T) {
 	x := newIDIndex()
-	// Force every id into one hash bucket by pre-filling byHash with the
-	// hash of a different id: all later ids with that hash must still be
-	// found exactly, through the overflow map.
+	// Ids whose 64-bit hashes collide must still be found exactly: the
+	// bytes decide.
 	a := insert(&x, "alpha")
 	b := insert(&x, "beta")
 	if s, _, ok := x.lookup("alpha"); !ok || s != a {
@@ -21,13 +21,16 @@ func TestIDIndexCollisions(t *testing.T) {
 	if _, _, ok := x.lookup("gamma"); ok {
 		t.Fatal("gamma found")
 	}
-	// Simulate a collision: point gamma's hash at alpha's slot.
-	x.byHash[hashOf(&x, "gamma")] = a
-	g := insert(&x, "gamma")
-	if s, _, ok := x.lookup("gamma"); !ok || s != g {
+	// Simulate a collision: file gamma under alpha's full hash.
+	ha := hashOf(&x, "alpha")
+	if _, ok := x.lookupHashed("gamma", ha); ok {
+		t.Fatal("gamma found under alpha's hash")
+	}
+	g := x.insert("gamma", ha)
+	if s, ok := x.lookupHashed("gamma", ha); !ok || s != g {
 		t.Fatalf("colliding gamma → %d %v, want %d", s, ok, g)
 	}
-	if s, _, ok := x.lookup("alpha"); !ok || s != a {
+	if s, ok := x.lookupHashed("alpha", ha); !ok || s != a {
 		t.Fatalf("alpha after collision → %d %v", s, ok)
 	}
 	for i := 0; i < 10000; i++ {
@@ -39,9 +42,16 @@ func TestIDIndexCollisions(t *testing.T) {
 			t.Fatalf("%s → %d %v", id, s, ok)
 		}
 	}
+	// The table has grown, re-hashing gamma from its bytes.
+	if s, _, ok := x.lookup("gamma"); !ok || s != g {
+		t.Fatalf("gamma after growth → %d %v, want %d", s, ok, g)
+	}
+	if s, _, ok := x.lookup("alpha"); !ok || s != a {
+		t.Fatalf("alpha after growth → %d %v", s, ok)
+	}
 }
 
-func hashOf(x *idIndex, id string) uint64 { return maphashString(x, id) }
+func hashOf(x *idIndex, id string) uint64 { return maphash.String(x.seed, id) }
 
 func insert(x *idIndex, id string) uint32 {
 	_, h, _ := x.lookup(id)

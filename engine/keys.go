@@ -12,10 +12,12 @@ type keys struct {
 	depts   []string // dept → code; 0 is ""
 	deptIdx map[string]int32
 	pairs   []pair
-	// pairIdx holds every pair that ever held a record: a region
-	// "appears" in a source (SPEC.md section 7) once a record of it has
-	// been read, even if a later version moved the record elsewhere.
-	pairIdx map[uint64]uint32
+	// byNode[node][dept] is 1 + the pair's id, 0 for none: every pair
+	// that ever held a record stays, as a region "appears" in a source
+	// (SPEC.md section 7) once a record of it has been read, even if a
+	// later version moved the record elsewhere. Slices rather than a map
+	// keyed by the pair: this look-up is on every upsert.
+	byNode  [][]uint32
 	scratch []region.Code
 }
 
@@ -26,7 +28,6 @@ func newKeys() keys {
 		nodeIdx: make(map[string]int32),
 		depts:   []string{""},
 		deptIdx: map[string]int32{"": 0},
-		pairIdx: make(map[uint64]uint32),
 	}
 }
 
@@ -64,12 +65,17 @@ func (k *keys) dept(code string) int32 {
 func (k *keys) pairOf(code, dept string) uint32 {
 	n := k.node(code)
 	d := k.dept(dept)
-	key := uint64(uint32(n))<<32 | uint64(uint32(d))
-	if p, ok := k.pairIdx[key]; ok {
-		return p
+	if int(n) < len(k.byNode) && int(d) < len(k.byNode[n]) && k.byNode[n][d] != 0 {
+		return k.byNode[n][d] - 1
+	}
+	if int(n) >= len(k.byNode) {
+		k.byNode = append(k.byNode, make([][]uint32, int(n)+1-len(k.byNode))...)
+	}
+	if row := k.byNode[n]; int(d) >= len(row) {
+		k.byNode[n] = append(row, make([]uint32, int(d)+1-len(row))...)
 	}
 	p := uint32(len(k.pairs))
 	k.pairs = append(k.pairs, pair{n, d})
-	k.pairIdx[key] = p
+	k.byNode[n][d] = p + 1
 	return p
 }
