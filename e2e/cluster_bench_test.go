@@ -209,16 +209,8 @@ func runFanout(t *testing.T, bin string, pg *pgtest.Server, name string, cfg fan
 	for _, nd := range nodes {
 		waitReady(t, nd, 90*time.Second)
 	}
-	leaderOf := func() int {
-		for i, nd := range nodes {
-			if nd.alive() && nd.leads() {
-				return i
-			}
-		}
-		return -1
-	}
-	waitUntil(t, "a leader", 20*time.Second, func() bool { return leaderOf() >= 0 })
-	leader := leaderOf()
+	waitUntil(t, "a leader", 20*time.Second, func() bool { return leaderOf(nodes) >= 0 })
+	leader := leaderOf(nodes)
 	for _, nd := range nodes {
 		if l := nd.logText(); !strings.Contains(l, "max_conns_per_address") {
 			t.Logf("%s: no listening line with its caps", nd.name)

@@ -50,6 +50,16 @@ func (n *clusterNode) leads() bool {
 	return strings.LastIndex(l, `"msg":"leading"`) > strings.LastIndex(l, `"msg":"no longer leading"`)
 }
 
+// leaderOf is the index of the live node whose log says it leads, or -1.
+func leaderOf(nodes []*clusterNode) int {
+	for i, n := range nodes {
+		if n.alive() && n.leads() {
+			return i
+		}
+	}
+	return -1
+}
+
 func (n *clusterNode) alive() bool {
 	select {
 	case <-n.exited:
@@ -321,14 +331,7 @@ func TestClusterKillLeaderMidIngest(t *testing.T) {
 	for _, n := range nodes {
 		waitReady(t, n, 90*time.Second)
 	}
-	leaderIdx := func() int {
-		for i, n := range nodes {
-			if n.alive() && n.leads() {
-				return i
-			}
-		}
-		return -1
-	}
+	leaderIdx := func() int { return leaderOf(nodes) }
 	waitUntil(t, "a leader", 10*time.Second, func() bool { return leaderIdx() >= 0 })
 	first := leaderIdx()
 	t.Logf("leader: %s", nodes[first].name)
