@@ -258,8 +258,11 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		if err := a.openJournal(ctx, sink); err != nil {
 			return nil, err
 		}
-	} else if err := a.followRecords(ctx, sink); err != nil {
-		return nil, err
+	} else {
+		if err := a.followRecords(ctx, sink); err != nil {
+			return nil, err
+		}
+		a.node.registerMetrics(a.metrics)
 	}
 	bcfg := opts.Store
 	bcfg.DataDir = opts.DataDir

@@ -18,6 +18,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/yiping-ioc/yiping/cluster/bus"
 	"github.com/yiping-ioc/yiping/cluster/lease"
@@ -75,8 +76,10 @@ type node struct {
 	started time.Time
 	cut     atomic.Bool  // cut off from the cluster: screens go elsewhere
 	beat    atomic.Int64 // unix nanoseconds of the last leader heartbeat heard
-	// leaderURL is the leader's advertised URL, from its heartbeat.
+	// leaderURL is the leader's advertised URL, from its heartbeat, and
+	// heard its last heartbeat.
 	leaderURL atomic.Pointer[url.URL]
+	heard     atomic.Pointer[beat]
 	// bg lives as long as the App (the bus, the log's consumer).
 	bg context.Context
 }
@@ -165,6 +168,7 @@ func (a *App) joinCluster(ctx context.Context) error {
 		n.beat.Store(time.Now().UnixNano())
 		var b beat
 		if json.Unmarshal(m.Data, &b) == nil && b.Node != o.Node {
+			n.heard.Store(&b)
 			if u, err := url.Parse(b.URL); err == nil && u.Host != "" {
 				if old := n.leaderURL.Load(); old == nil || old.String() != u.String() {
 					n.leaderURL.Store(u)
@@ -446,4 +450,74 @@ func (a *App) leaderIntake(h fiber.Handler) fiber.Handler {
 		}
 		return h(c)
 	}
+}
+
+// ClusterStatus is the answer of GET /api/cluster: what this node knows of
+// its cluster, for operators ("mode": "single" on a single node).
+type ClusterStatus struct {
+	Mode     string `json:"mode"` // "single" or "cluster"
+	Node     string `json:"node,omitempty"`
+	Leading  bool   `json:"leading"`
+	Term     uint64 `json:"term,omitempty"` // this node's lease token while it leads
+	Leader   string `json:"leader,omitempty"`
+	LeaderAt string `json:"leader_url,omitempty"`
+	// LastHeartbeat is when the leader was last heard (RFC 3339), empty
+	// if never.
+	LastHeartbeat string `json:"last_heartbeat,omitempty"`
+	CutOff        bool   `json:"cut_off"`
+	CutOffWhy     string `json:"cut_off_why,omitempty"`
+	// Records: the shared record log as this node applies it.
+	Records *records.Stats `json:"records,omitempty"`
+	// Bus: the leader's hub messages applied here; Forward: this node's
+	// hub messages sent to the others (while it leads).
+	Bus     *bus.FollowStats  `json:"bus,omitempty"`
+	Forward *bus.ForwardStats `json:"forward,omitempty"`
+}
+
+// clusterStatus answers GET /api/cluster.
+func (a *App) clusterStatus(w http.ResponseWriter, _ *http.Request) {
+	st := ClusterStatus{Mode: "single"}
+	if n := a.node; n != nil {
+		st.Mode, st.Node = "cluster", n.o.Node
+		if tok, ok := n.leading(); ok {
+			st.Leading, st.Term, st.Leader, st.LeaderAt = true, tok, n.o.Node, n.o.Advertise
+		} else if b := n.heard.Load(); b != nil {
+			st.Leader, st.LeaderAt = b.Node, b.URL
+		}
+		if b := n.beat.Load(); b != 0 {
+			st.LastHeartbeat = time.Unix(0, b).In(a.loc).Format(time.RFC3339)
+		}
+		st.CutOff = n.cut.Load()
+		if st.CutOff {
+			_, st.CutOffWhy = n.cutOff()
+		}
+		rs, bs, fs := n.applier.Stats(), n.follow.Stats(), n.fwd.Stats()
+		st.Records, st.Bus, st.Forward = &rs, &bs, &fs
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(st)
+}
+
+// registerMetrics exposes the node's cluster state on /metrics.
+func (n *node) registerMetrics(reg prometheus.Registerer) {
+	b := func(v bool) float64 {
+		if v {
+			return 1
+		}
+		return 0
+	}
+	reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "yiping_cluster_leader", Help: "1 while this node holds the cluster's lease."},
+			func() float64 { return b(n.isLeader()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "yiping_cluster_cut_off", Help: "1 while this node is cut off from its cluster (its screens sent elsewhere)."},
+			func() float64 { return b(n.cut.Load()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "yiping_cluster_records_applied_seq", Help: "Stream sequence of the last shared-log message this node applied."},
+			func() float64 { return float64(n.applier.Stats().Applied) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "yiping_cluster_records_refused_total", Help: "Shared-log batches refused by the fence (a deposed leader's late writes)."},
+			func() float64 { return float64(n.applier.Stats().Refused) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "yiping_cluster_bus_applied_total", Help: "Hub messages from the leader applied here."},
+			func() float64 { return float64(n.follow.Stats().Applied) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "yiping_cluster_forward_dropped_total", Help: "Hub messages this node could not forward (queue full or refused)."},
+			func() float64 { f := n.fwd.Stats(); return float64(f.Dropped + f.Failed) }),
+	)
 }

@@ -94,6 +94,7 @@ func (a *App) routes() []route {
 		{method: "GET", path: "/readyz", access: public, http: http.HandlerFunc(a.readyz)},
 		{method: "GET", path: "/metrics", access: admin, http: promhttp.HandlerFor(a.metrics, promhttp.HandlerOpts{Registry: a.metrics})},
 		{method: "GET", path: "/api/collectors", access: admin, noStore: true, fiber: a.runner.HealthHandler()},
+		{method: "GET", path: "/api/cluster", access: admin, noStore: true, http: http.HandlerFunc(a.clusterStatus)},
 
 		// Static: scripts, maps, fonts (content-hashed URLs) and the icon.
 		{method: "GET", path: assets.Root, access: public, http: assets.Handler()},

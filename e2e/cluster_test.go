@@ -22,6 +22,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/yiping-ioc/yiping/access"
+	"github.com/yiping-ioc/yiping/app"
 	"github.com/yiping-ioc/yiping/cluster/natstest"
 	"github.com/yiping-ioc/yiping/collectors/sqlsource/pgtest"
 	"github.com/yiping-ioc/yiping/hub"
@@ -482,6 +483,18 @@ func TestClusterKillLeaderMidIngest(t *testing.T) {
 	lateScreen := &screen{addr: late.addr, token: token, topics: []string{topic}, seq: map[string]uint64{}, val: map[string]float64{}}
 	go lateScreen.run(ctx)
 	waitUntil(t, "the late node shows every record once", 15*time.Second, func() bool { return lateScreen.value(topic) == want })
+
+	// What the late node tells an operator of its cluster.
+	c, _ := signIn(t, late.base(), "ops")
+	code, body := getWith(t, c, late.base()+"/api/cluster")
+	var st app.ClusterStatus
+	if code != 200 || json.Unmarshal([]byte(body), &st) != nil {
+		t.Fatalf("/api/cluster: %d %s", code, body)
+	}
+	if st.Mode != "cluster" || st.Node != "n4" || st.Leading || st.Leader != nodes[second].name || st.CutOff ||
+		st.Records == nil || st.Records.Applied == 0 || st.Records.Rows == 0 || st.Bus == nil || st.Bus.Applied == 0 {
+		t.Errorf("/api/cluster of the late node: %s", body)
+	}
 	cancel()
 	wg.Wait()
 }
@@ -501,8 +514,13 @@ func checkLeaderRoutes(t *testing.T, dsn string, nodes []*clusterNode, leader in
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.AddUser(ctx, access.Actor{Name: "e2e"}, access.NewUser{Name: "duty", Role: access.RoleOperator, Region: "620000", Password: password}); err != nil {
-		t.Fatal(err)
+	for _, u := range []access.NewUser{
+		{Name: "duty", Role: access.RoleOperator, Region: "620000", Password: password},
+		{Name: "ops", Role: access.RoleAdmin, Region: "620000", Password: password},
+	} {
+		if _, err := svc.AddUser(ctx, access.Actor{Name: "e2e"}, u); err != nil {
+			t.Fatal(err)
+		}
 	}
 	svc.Close()
 	st.Close()

@@ -171,10 +171,10 @@ type Forwarder struct {
 
 // ForwardStats are a Forwarder's counters, in messages.
 type ForwardStats struct {
-	Published  uint64 // handed to JetStream
-	Dropped    uint64 // lost to a full queue
-	Failed     uint64 // refused by the client or not acknowledged by the server
-	NotLeading uint64 // not sent: Leading said this node does not lead
+	Published  uint64 `json:"published"`   // handed to JetStream
+	Dropped    uint64 `json:"dropped"`     // lost to a full queue
+	Failed     uint64 `json:"failed"`      // refused by the client or not acknowledged by the server
+	NotLeading uint64 `json:"not_leading"` // not sent: Leading said this node does not lead
 }
 
 // Forward makes sure the stream exists and returns a Forwarder whose
@@ -283,10 +283,10 @@ type Follower struct {
 
 // FollowStats are a Follower's counters, in messages.
 type FollowStats struct {
-	Applied uint64 // installed in the hub
-	Stale   uint64 // refused by the hub as duplicate or older (hub.ErrStale)
-	Own     uint64 // skipped: published by this node
-	Bad     uint64 // malformed or refused by the hub for another reason
+	Applied uint64 `json:"applied"` // installed in the hub
+	Stale   uint64 `json:"stale"`   // refused by the hub as duplicate or older (hub.ErrStale)
+	Own     uint64 `json:"own"`     // skipped: published by this node
+	Bad     uint64 `json:"bad"`     // malformed or refused by the hub for another reason
 }
 
 // Follow makes sure the stream exists and applies its messages to h

@@ -314,13 +314,13 @@ type Applier struct {
 
 // Stats are an Applier's counters.
 type Stats struct {
-	Applied uint64 // stream sequence of the last message handled
-	Batches uint64 // batches filed
-	Rows    uint64 // rows filed
-	Refused uint64 // batches refused by the fence (a deposed leader's late writes)
-	Bad     uint64 // messages that are not a batch frame
-	BadRows uint64 // rows the parser refused (its rules changed since they were written)
-	Token   uint64 // the highest term token seen
+	Applied uint64 `json:"applied"`  // stream sequence of the last message handled
+	Batches uint64 `json:"batches"`  // batches filed
+	Rows    uint64 `json:"rows"`     // rows filed
+	Refused uint64 `json:"refused"`  // batches refused by the fence (a deposed leader's late writes)
+	Bad     uint64 `json:"bad"`      // messages that are not a batch frame
+	BadRows uint64 `json:"bad_rows"` // rows the parser refused (its rules changed since they were written)
+	Token   uint64 `json:"token"`    // the highest term token seen
 }
 
 // Follow applies every batch of the stream, from its first message, to
