@@ -13,6 +13,7 @@ import (
 	"github.com/yiping-ioc/yiping/access"
 	"github.com/yiping-ioc/yiping/bulletin"
 	"github.com/yiping-ioc/yiping/chrome"
+	clusterarchive "github.com/yiping-ioc/yiping/cluster/archive"
 	"github.com/yiping-ioc/yiping/console"
 	"github.com/yiping-ioc/yiping/login"
 	"github.com/yiping-ioc/yiping/notify"
@@ -52,6 +53,7 @@ type bulletinState struct {
 	page    *console.Bulletins
 	clock   bulletin.Clock
 	problem string // why nothing can be printed; "" when Chromium was found
+	archive *bulletin.Archive
 }
 
 // buildBulletins reads the bulletins file (the built-in sample on the
@@ -92,6 +94,7 @@ func (a *App) buildBulletins() error {
 	if err != nil {
 		return err
 	}
+	st.archive = archive
 	builder, err := bulletin.NewBuilder(bulletin.BuilderConfig{
 		History: a.hist, Regions: region.Default(), Targets: a.targets, Specials: reportSpecials{a.reports},
 		Location: a.loc, Now: st.clock.Now, Logger: log,
@@ -108,6 +111,12 @@ func (a *App) buildBulletins() error {
 	if st.svc, err = bulletin.NewService(bulletin.ServiceConfig{
 		Builder: builder, Printer: printer, Archive: archive, Targets: a.targets, Logger: log,
 		Done: func(ctx context.Context, e bulletin.Entry) {
+			if a.node != nil {
+				// The next leader must know it was issued (cluster/archive).
+				if err := clusterarchive.Share(ctx, a.node.bulletins, archive, e); err != nil {
+					log.Warn("bulletin not shared with the cluster yet; the next term's sync retries", "id", e.ID, "err", err)
+				}
+			}
 			if b := byName[e.Bulletin]; b != nil && len(b.Receivers) > 0 {
 				a.deliverBulletin(ctx, archive, e, link, b.Receivers)
 			}
@@ -162,6 +171,24 @@ func (a *App) issueBulletinNow(ctx context.Context, name, reg string) (bulletin.
 // have been pulled once (so that a catch-up run at start does not print
 // an empty store).
 func (a *App) runBulletins(ctx context.Context) {
+	if a.node != nil {
+		// A new leader first learns what earlier leaders issued, so that
+		// it issues (and sends) no period twice. Retried until it works:
+		// scheduling without it could send a bulletin again.
+		for {
+			n, err := clusterarchive.Sync(ctx, a.node.bulletins, a.bulletins.archive)
+			if err == nil {
+				a.component("bulletin").Info("bulletin archive synced with the cluster", "fetched", n.Down, "shared", n.Up)
+				break
+			}
+			a.component("bulletin").Warn("bulletin archive sync failed; retrying before scheduling", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(5 * time.Second):
+			}
+		}
+	}
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for !a.firstPullsDone() {

@@ -20,6 +20,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 
+	clusterarchive "github.com/yiping-ioc/yiping/cluster/archive"
 	"github.com/yiping-ioc/yiping/cluster/bus"
 	"github.com/yiping-ioc/yiping/cluster/lease"
 	"github.com/yiping-ioc/yiping/cluster/records"
@@ -69,8 +70,10 @@ type node struct {
 	records *records.Log
 	applier *records.Applier
 	fwd     *bus.Forwarder
-	follow  *bus.Follower
-	elector *lease.Elector
+	// bulletins is the bulletin archive's shared copy (cluster/archive).
+	bulletins jetstream.ObjectStore
+	follow    *bus.Follower
+	elector   *lease.Elector
 	// term is the current leadership term, nil while following.
 	term    atomic.Pointer[leaderTerm]
 	started time.Time
@@ -153,6 +156,9 @@ func (a *App) joinCluster(ctx context.Context) error {
 	}
 	ro := records.Options{Node: o.Node, Leading: n.leading, Replicas: o.Replicas, Logger: n.log}
 	if n.records, err = records.NewLog(ctx, n.js, n.nc.MaxPayload(), ro); err != nil {
+		return err
+	}
+	if n.bulletins, err = clusterarchive.Ensure(ctx, n.js, "", o.Replicas); err != nil {
 		return err
 	}
 	kv, err := lease.EnsureBucket(ctx, n.js, leaseBucket, o.LeaseTTL, o.Replicas)

@@ -190,6 +190,17 @@ func writeAtomic(dir, name string, data []byte) (err error) {
 	return d.Sync()
 }
 
+// All returns every entry, in no order.
+func (a *Archive) All() []Entry {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	out := make([]Entry, 0, len(a.entries))
+	for _, e := range a.entries {
+		out = append(out, e)
+	}
+	return out
+}
+
 // Get returns the entry with id.
 func (a *Archive) Get(id string) (Entry, bool) {
 	a.mu.RLock()
