@@ -112,6 +112,22 @@ func (a *App) buildReports(ctx context.Context) error {
 // judge runs the special-report rules whenever the feed published
 // something (Changed pokes it) and every evaluateEvery, until ctx ends.
 func (a *App) judge(ctx context.Context) {
+	if a.node != nil {
+		// A new leader judges from what the previous one left in the
+		// shared database, not from what it loaded when it started.
+		for {
+			err := a.reports.Reload(ctx)
+			if err == nil {
+				break
+			}
+			a.log.Error("special reports: reloading the shared state before judging; retrying", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(5 * time.Second):
+			}
+		}
+	}
 	t := time.NewTicker(evaluateEvery)
 	defer t.Stop()
 	in := report.Inputs{Values: engineValues{a.eng}, Sources: a.runner, Detector: a.surges(), Orders: a}

@@ -185,15 +185,36 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if err := m.reload(ctx); err != nil {
 		return nil, err
 	}
-	// A source that never succeeded is silent since it was first seen; an
-	// open report of it carries that over a restart, so that the report
-	// neither resolves nor fires anew.
+	m.carrySilent()
+	return m, nil
+}
+
+// carrySilent: a source that never succeeded is silent since it was first
+// seen; an open report of it carries that over a restart (or a change of
+// the node that judges), so that the report neither resolves nor fires
+// anew.
+func (m *Manager) carrySilent() {
 	for _, a := range m.open {
 		if a.rule != nil && a.rule.Type == Silent {
 			m.eval.firstSeen[a.key.subject] = a.since.Add(-a.rule.After)
 		}
 	}
-	return m, nil
+}
+
+// Reload replaces the manager's memory with the database's state. A
+// cluster node calls it when it becomes the leader: the previous leader
+// fired, acknowledged, escalated and resolved reports since this process
+// loaded them, and judging from the old memory would fire them again or
+// miss their acknowledgements. A condition that must hold "for" a while
+// starts its wait again on the new leader.
+func (m *Manager) Reload(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.reload(ctx); err != nil {
+		return err
+	}
+	m.carrySilent()
+	return nil
 }
 
 // reload replaces the memory with the database's state; a notification
