@@ -3,8 +3,6 @@
 package app
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -14,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
@@ -31,6 +28,7 @@ import (
 
 	"github.com/yiping-ioc/yiping/access"
 	"github.com/yiping-ioc/yiping/hub"
+	"github.com/yiping-ioc/yiping/internal/wstest"
 )
 
 // The websocket connect cost with a screen token at N screens (issue 10),
@@ -254,7 +252,7 @@ func TestAccessSwarmClients(t *testing.T) {
 				hdr := http.Header{"Cookie": {screenCookie + "=" + tokens[g%len(tokens)]}}
 				t0 := time.Now()
 				start.CompareAndSwap(0, t0.UnixNano())
-				conn, err := swarmConnect(&d, addr, hdr)
+				conn, err := wstest.DialSubscribed(&d, "ws://"+addr+"/ws", hdr, []byte(swarmSubscribe))
 				if err != nil {
 					if failed.Add(1) == 1 {
 						s := fmt.Sprintf("client %d from %s: %v", g, ip, err)
@@ -308,95 +306,15 @@ func TestAccessSwarmClients(t *testing.T) {
 	connsMu.Unlock()
 }
 
-// swarmConnect dials, subscribes and waits for the reply.
-func swarmConnect(d *websocket.Dialer, addr string, hdr http.Header) (*websocket.Conn, error) {
-	conn, resp, err := d.Dial("ws://"+addr+"/ws", hdr)
-	if err != nil {
-		if resp != nil {
-			return nil, fmt.Errorf("%w (HTTP %s)", err, resp.Status)
-		}
-		return nil, err
-	}
-	conn.SetReadDeadline(time.Now().Add(time.Minute))
-	if err := conn.WriteMessage(websocket.TextMessage, []byte(swarmSubscribe)); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	for {
-		_, msg, err := conn.ReadMessage()
-		if err != nil {
-			conn.Close()
-			return nil, err
-		}
-		if bytes.Contains(msg, []byte(`"op":"subscribed"`)) {
-			conn.SetReadDeadline(time.Time{})
-			return conn, nil
-		}
-		if bytes.Contains(msg, []byte(`"op":"error"`)) {
-			conn.Close()
-			return nil, fmt.Errorf("subscribe: %s", msg)
-		}
-	}
-}
-
-// swarmChild is a test binary child process speaking lines on stdout.
-type swarmChild struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	lines chan string
-}
-
-func startSwarmChild(t *testing.T, test string, batch bool, env ...string) *swarmChild {
+// startSwarmChild runs one of this file's tests as a child process,
+// under SCHED_BATCH with batch.
+func startSwarmChild(t *testing.T, test string, batch bool, env ...string) *wstest.Child {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	args := []string{exe, "-test.run=^" + test + "$", "-test.v=false", "-test.timeout=0"}
+	var wrap []string
 	if batch {
-		args = append([]string{"chrt", "--batch", "0"}, args...)
+		wrap = []string{"chrt", "--batch", "0"}
 	}
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stderr = os.Stderr
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c := &swarmChild{cmd: cmd, stdin: stdin, lines: make(chan string, 64)}
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			c.lines <- sc.Text()
-		}
-		close(c.lines)
-	}()
-	return c
-}
-
-func (c *swarmChild) expect(t *testing.T, prefix string, timeout time.Duration) string {
-	t.Helper()
-	tm := time.NewTimer(timeout)
-	defer tm.Stop()
-	for {
-		select {
-		case l, ok := <-c.lines:
-			if !ok {
-				t.Fatalf("child %v ended before %q", c.cmd.Args, prefix)
-			}
-			if rest, ok := strings.CutPrefix(l, prefix); ok {
-				return rest
-			}
-		case <-tm.C:
-			t.Fatalf("child %v: no %q in %v", c.cmd.Args, prefix, timeout)
-		}
-	}
-}
-
-func (c *swarmChild) stop() {
-	c.stdin.Close()
-	c.cmd.Wait()
+	return wstest.StartChild(t, test, wrap, env...)
 }
 
 // swarmTokens returns the secrets of ntok screen tokens (playlist hall,
@@ -537,8 +455,8 @@ func swarmMs(d time.Duration) time.Duration {
 func runAccessSwarm(t *testing.T, server string, n, procs, conc, perAddr int, idle time.Duration, batch bool, dataDir, tokensFile string) swarmResult {
 	r := swarmResult{server: server, load0: swarmLoad()}
 	srv := startSwarmChild(t, "TestAccessSwarmServer", false, "ACCESS_SWARM_SERVER="+server, "ACCESS_SWARM_DATA="+dataDir)
-	defer srv.stop()
-	f := strings.Fields(srv.expect(t, "ADDR ", 2*time.Minute))
+	defer srv.Stop()
+	f := strings.Fields(srv.Expect(t, "ADDR ", 2*time.Minute))
 	addr, ctrl := f[0], f[1]
 	mem := func() swarmMem {
 		resp, err := http.Get("http://" + ctrl + "/mem")
@@ -562,7 +480,7 @@ func runAccessSwarm(t *testing.T, server string, n, procs, conc, perAddr int, id
 	prof("start?name=connect")
 
 	dir := t.TempDir()
-	clients := make([]*swarmChild, procs)
+	clients := make([]*wstest.Child, procs)
 	shares := make([]int, procs)
 	firstIdx := 0
 	for i := range clients {
@@ -581,7 +499,7 @@ func runAccessSwarm(t *testing.T, server string, n, procs, conc, perAddr int, id
 	for _, c := range clients {
 		var failed int
 		var s, e int64
-		fmt.Sscan(c.expect(t, "READY ", 30*time.Minute), &failed, &s, &e)
+		fmt.Sscan(c.Expect(t, "READY ", 30*time.Minute), &failed, &s, &e)
 		r.failed += failed
 		if start == 0 || (s != 0 && s < start) {
 			start = s
@@ -598,9 +516,9 @@ func runAccessSwarm(t *testing.T, server string, n, procs, conc, perAddr int, id
 
 	var d []time.Duration
 	for i, c := range clients {
-		c.stdin.Close()
-		c.expect(t, "DONE", time.Minute)
-		c.stop()
+		c.Stdin.Close()
+		c.Expect(t, "DONE", time.Minute)
+		c.Stop()
 		b, err := os.ReadFile(filepath.Join(dir, strconv.Itoa(i)))
 		if err != nil {
 			t.Fatal(err)

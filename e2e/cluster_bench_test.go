@@ -4,16 +4,13 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +25,7 @@ import (
 	"github.com/yiping-ioc/yiping/cluster/natstest"
 	"github.com/yiping-ioc/yiping/collectors/sqlsource/pgtest"
 	"github.com/yiping-ioc/yiping/indicator"
+	"github.com/yiping-ioc/yiping/internal/wstest"
 	"github.com/yiping-ioc/yiping/live"
 	"github.com/yiping-ioc/yiping/region"
 )
@@ -190,7 +188,7 @@ type fanResult struct {
 
 // fanProc is one client child process and the node its screens are on.
 type fanProc struct {
-	*fanChild
+	*wstest.Child
 	node, screens int
 	closed        int
 }
@@ -257,7 +255,7 @@ func runFanout(t *testing.T, bin string, pg *pgtest.Server, name string, cfg fan
 			if j < share%k {
 				c++
 			}
-			procs = append(procs, &fanProc{node: i, screens: c, fanChild: startFanChild(t, cfg.batch,
+			procs = append(procs, &fanProc{node: i, screens: c, Child: startFanChild(t, cfg.batch,
 				"YIPING_BENCH_CLUSTER_CLIENTS="+strconv.Itoa(c), "YIPING_BENCH_CLUSTER_ADDR="+nodes[i].addr,
 				"YIPING_BENCH_CLUSTER_TOKEN="+token, "YIPING_BENCH_CLUSTER_TOPIC="+fanTopic,
 				"YIPING_BENCH_CLUSTER_SRC="+strconv.Itoa(20+pidx),
@@ -273,7 +271,7 @@ func runFanout(t *testing.T, bin string, pg *pgtest.Server, name string, cfg fan
 	for _, p := range procs {
 		var ok, failed int
 		var s, e int64
-		fmt.Sscan(p.expect(t, "READY ", 30*time.Minute), &ok, &failed, &s, &e)
+		fmt.Sscan(p.Expect(t, "READY ", 30*time.Minute), &ok, &failed, &s, &e)
 		if failed > 0 {
 			t.Logf("%s client of %s: %d of %d failed to connect", name, nodes[p.node].name, failed, p.screens)
 		}
@@ -304,10 +302,10 @@ func runFanout(t *testing.T, bin string, pg *pgtest.Server, name string, cfg fan
 		base := monitor.value(fanTopic)
 		want := base + 1
 		for _, p := range procs {
-			p.send(t, fmt.Sprintf("ARM %v", want))
+			p.Send(t, fmt.Sprintf("ARM %v", want))
 		}
 		for _, p := range procs {
-			p.expect(t, "ARMED", time.Minute)
+			p.Expect(t, "ARMED", time.Minute)
 		}
 		time.Sleep(time.Until(next))
 		took, at, postDur, err := push(cur)
@@ -324,7 +322,7 @@ func runFanout(t *testing.T, bin string, pg *pgtest.Server, name string, cfg fan
 		// Let the fan-out finish before the clients print.
 		time.Sleep(time.Until(at.Add(cfg.gap * 3 / 4)))
 		for _, p := range procs {
-			p.send(t, "REPORT")
+			p.Send(t, "REPORT")
 		}
 		for i, p := range procs {
 			var res struct {
@@ -332,7 +330,7 @@ func runFanout(t *testing.T, bin string, pg *pgtest.Server, name string, cfg fan
 				Closed   int     `json:"closed"`
 				CloseErr string  `json:"close_err"`
 			}
-			if err := json.Unmarshal([]byte(p.expect(t, "RES ", time.Minute)), &res); err != nil {
+			if err := json.Unmarshal([]byte(p.Expect(t, "RES ", time.Minute)), &res); err != nil {
 				t.Fatal(err)
 			}
 			recv[i] = append(recv[i], res.Recv...)
@@ -442,7 +440,7 @@ func runFanout(t *testing.T, bin string, pg *pgtest.Server, name string, cfg fan
 	r.clientCPUConnect, r.clientCPURounds = float64(cl1-cl0)/float64(connWall), float64(cl2-cl1)/float64(roundsWall)
 	r.selfCPUConnect, r.selfCPURounds = float64(self1-self0)/float64(connWall), float64(self2-self1)/float64(roundsWall)
 	for _, p := range procs {
-		r.clientRSS += fanRSS(p.cmd.Process.Pid)
+		r.clientRSS += fanRSS(p.Cmd.Process.Pid)
 	}
 	for _, nd := range nodes {
 		for _, l := range strings.Split(nd.logText(), "\n") {
@@ -455,7 +453,7 @@ func runFanout(t *testing.T, bin string, pg *pgtest.Server, name string, cfg fan
 
 	// Stop the clients, then the nodes, before the next run.
 	for _, p := range procs {
-		p.stop()
+		p.Stop()
 	}
 	for _, nd := range nodes {
 		nd.cmd.Process.Signal(syscall.SIGTERM)
@@ -520,7 +518,7 @@ func TestClusterFanoutClients(t *testing.T) {
 					HandshakeTimeout: time.Minute, ReadBufferSize: 1024, WriteBufferSize: 512,
 				}
 				first.CompareAndSwap(0, time.Now().UnixNano())
-				conn, err := fanConnect(&d, addr, token, sub)
+				conn, err := wstest.DialSubscribed(&d, "ws://"+addr+"/ws", http.Header{"Authorization": {"Bearer " + token}}, sub)
 				if err != nil {
 					if failed.Add(1) == 1 {
 						s := fmt.Sprintf("screen %d from %s: %v", i, ip, err)
@@ -613,37 +611,6 @@ func TestClusterFanoutClients(t *testing.T) {
 	mu.Unlock()
 }
 
-// fanConnect dials, subscribes and waits for the hub's reply.
-func fanConnect(d *websocket.Dialer, addr, token string, sub []byte) (*websocket.Conn, error) {
-	conn, resp, err := d.Dial("ws://"+addr+"/ws", http.Header{"Authorization": {"Bearer " + token}})
-	if err != nil {
-		if resp != nil {
-			return nil, fmt.Errorf("%w (HTTP %s)", err, resp.Status)
-		}
-		return nil, err
-	}
-	conn.SetReadDeadline(time.Now().Add(time.Minute))
-	if err := conn.WriteMessage(websocket.TextMessage, sub); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	for {
-		_, msg, err := conn.ReadMessage()
-		if err != nil {
-			conn.Close()
-			return nil, err
-		}
-		if bytes.Contains(msg, []byte(`"op":"subscribed"`)) {
-			conn.SetReadDeadline(time.Time{})
-			return conn, nil
-		}
-		if bytes.Contains(msg, []byte(`"op":"error"`)) {
-			conn.Close()
-			return nil, fmt.Errorf("subscribe: %s", msg)
-		}
-	}
-}
-
 // fanValue is data.value of a message of topic.
 func fanValue(b []byte, topic string) (float64, bool) {
 	var m struct {
@@ -661,80 +628,17 @@ func fanValue(b []byte, topic string) (float64, bool) {
 func fanBits(v float64) uint64  { return math.Float64bits(v) }
 func fanFloat(b uint64) float64 { return math.Float64frombits(b) }
 
-// fanChild is a test binary child process speaking lines.
-type fanChild struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	lines chan string
-}
-
-func startFanChild(t *testing.T, batch bool, env ...string) *fanChild {
+// startFanChild runs the clients' test as a child process, under
+// SCHED_BATCH with batch; it is stopped (killed if need be) with t.
+func startFanChild(t *testing.T, batch bool, env ...string) *wstest.Child {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	args := []string{exe, "-test.run=^TestClusterFanoutClients$", "-test.v=false", "-test.timeout=0"}
+	var wrap []string
 	if batch {
-		args = append([]string{"chrt", "--batch", "0"}, args...)
+		wrap = []string{"chrt", "--batch", "0"}
 	}
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stderr = os.Stderr
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c := &fanChild{cmd: cmd, stdin: stdin, lines: make(chan string, 64)}
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		sc.Buffer(make([]byte, 1<<20), 64<<20)
-		for sc.Scan() {
-			c.lines <- sc.Text()
-		}
-		close(c.lines)
-	}()
-	t.Cleanup(func() { c.stdin.Close(); c.cmd.Process.Kill(); c.cmd.Wait() })
+	c := wstest.StartChild(t, "TestClusterFanoutClients", wrap, env...)
+	t.Cleanup(func() { c.Stdin.Close(); c.Cmd.Process.Kill(); c.Cmd.Wait() })
 	return c
-}
-
-func (c *fanChild) send(t *testing.T, line string) {
-	t.Helper()
-	if _, err := io.WriteString(c.stdin, line+"\n"); err != nil {
-		t.Fatalf("client %d: %v", c.cmd.Process.Pid, err)
-	}
-}
-
-func (c *fanChild) expect(t *testing.T, prefix string, timeout time.Duration) string {
-	t.Helper()
-	tm := time.NewTimer(timeout)
-	defer tm.Stop()
-	for {
-		select {
-		case l, ok := <-c.lines:
-			if !ok {
-				t.Fatalf("client %d ended before %q", c.cmd.Process.Pid, prefix)
-			}
-			if rest, ok := strings.CutPrefix(l, prefix); ok {
-				return rest
-			}
-		case <-tm.C:
-			t.Fatalf("client %d: no %q in %v", c.cmd.Process.Pid, prefix, timeout)
-		}
-	}
-}
-
-func (c *fanChild) stop() {
-	c.stdin.Close()
-	done := make(chan struct{})
-	go func() { c.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		c.cmd.Process.Kill()
-		<-done
-	}
 }
 
 func fanEnv(name string, def int) int {
@@ -785,7 +689,7 @@ func fanNodesCPU(nodes []*clusterNode) []time.Duration {
 func fanProcsCPU(ps []*fanProc) time.Duration {
 	var d time.Duration
 	for _, p := range ps {
-		d += fanCPU(p.cmd.Process.Pid)
+		d += fanCPU(p.Cmd.Process.Pid)
 	}
 	return d
 }

@@ -3,7 +3,6 @@
 package hub
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -12,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
@@ -26,6 +24,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/yiping-ioc/yiping/internal/wstest"
 )
 
 // The push benchmark: a swarm of websocket clients over loopback against a
@@ -454,76 +453,27 @@ func ms(d time.Duration) time.Duration {
 	return d.Round(10 * time.Microsecond)
 }
 
-// child is a test binary child process speaking lines on stdout.
-type child struct {
-	cmd   *exec.Cmd
-	stdin io.WriteCloser
-	lines chan string
-}
-
-func startChild(t *testing.T, test string, env ...string) *child {
+// startChild runs one of this file's tests as a child process; the
+// clients may run niced or under SCHED_BATCH (HUB_CLIENT_NICE,
+// HUB_CLIENT_BATCH).
+func startChild(t *testing.T, test string, env ...string) *wstest.Child {
 	t.Helper()
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	args := []string{exe, "-test.run=^" + test + "$", "-test.v=false", "-test.timeout=0"}
+	var wrap []string
 	if test == "TestPushSwarmClients" {
-		if nice := os.Getenv("HUB_CLIENT_NICE"); nice != "" {
-			args = append([]string{"nice", "-n", nice}, args...)
-		}
 		if b := os.Getenv("HUB_CLIENT_BATCH"); b != "" && b != "0" {
-			args = append([]string{"chrt", "--batch", "0"}, args...)
+			wrap = append(wrap, "chrt", "--batch", "0")
+		}
+		if nice := os.Getenv("HUB_CLIENT_NICE"); nice != "" {
+			wrap = append(wrap, "nice", "-n", nice)
 		}
 	}
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stderr = os.Stderr
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c := &child{cmd: cmd, stdin: stdin, lines: make(chan string, 1024)}
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			c.lines <- sc.Text()
-		}
-		close(c.lines)
-	}()
-	return c
-}
-
-// expect waits for a line with the prefix and returns the rest.
-func (c *child) expect(t *testing.T, prefix string, timeout time.Duration) string {
-	t.Helper()
-	tm := time.NewTimer(timeout)
-	defer tm.Stop()
-	for {
-		select {
-		case l, ok := <-c.lines:
-			if !ok {
-				t.Fatalf("child %v ended before %q", c.cmd.Args[1:], prefix)
-			}
-			if rest, ok := strings.CutPrefix(l, prefix); ok {
-				return rest
-			}
-		case <-tm.C:
-			t.Fatalf("child %v: no %q in %v", c.cmd.Args[1:], prefix, timeout)
-		}
-	}
-}
-
-func (c *child) stop() {
-	c.stdin.Close()
-	c.cmd.Wait()
+	return wstest.StartChild(t, test, wrap, env...)
 }
 
 func runSwarm(t *testing.T, server string, n, procs, rounds int) swarmResult {
 	srv := startChild(t, "TestPushSwarmServer", "HUB_SWARM_SERVER="+server)
-	defer srv.stop()
-	addr := strings.TrimSpace(srv.expect(t, "ADDR ", time.Minute))
+	defer srv.Stop()
+	addr := strings.TrimSpace(srv.Expect(t, "ADDR ", time.Minute))
 	base := "http://" + addr
 	mem := func() memReport {
 		resp, err := http.Get(base + "/mem")
@@ -541,7 +491,7 @@ func runSwarm(t *testing.T, server string, n, procs, rounds int) swarmResult {
 
 	dir := t.TempDir()
 	start := time.Now()
-	clients := make([]*child, procs)
+	clients := make([]*wstest.Child, procs)
 	shares := make([]int, procs)
 	for i := range clients {
 		shares[i] = n / procs
@@ -553,7 +503,7 @@ func runSwarm(t *testing.T, server string, n, procs, rounds int) swarmResult {
 			"HUB_SWARM_OUT="+filepath.Join(dir, strconv.Itoa(i)), "HUB_ROUNDS="+strconv.Itoa(rounds))
 	}
 	for _, c := range clients {
-		c.expect(t, "READY", 5*time.Minute)
+		c.Expect(t, "READY", 5*time.Minute)
 	}
 	connect := time.Since(start)
 	idle := mem()
@@ -567,7 +517,7 @@ func runSwarm(t *testing.T, server string, n, procs, rounds int) swarmResult {
 		}
 		resp.Body.Close()
 		for _, c := range clients {
-			if got := c.expect(t, "GOT ", time.Minute); got != strconv.Itoa(r) {
+			if got := c.Expect(t, "GOT ", time.Minute); got != strconv.Itoa(r) {
 				t.Fatalf("round %d: client process reports round %s", r, got)
 			}
 		}
@@ -579,10 +529,10 @@ func runSwarm(t *testing.T, server string, n, procs, rounds int) swarmResult {
 	var lat []int64
 	var clientCPU time.Duration
 	for i, c := range clients {
-		c.stdin.Close()
-		d, _ := strconv.ParseInt(c.expect(t, "CPU ", time.Minute), 10, 64)
+		c.Stdin.Close()
+		d, _ := strconv.ParseInt(c.Expect(t, "CPU ", time.Minute), 10, 64)
 		clientCPU += time.Duration(d)
-		c.stop()
+		c.Stop()
 		b, err := os.ReadFile(filepath.Join(dir, strconv.Itoa(i)))
 		if err != nil {
 			t.Fatal(err)
