@@ -487,13 +487,19 @@ func (a *App) Run(ctx context.Context, l net.Listener) error {
 	// The days before the store began (a fresh install, the demo), filled
 	// from the records once every polled source's first pull is in.
 	bf := history.NewBackfiller(history.BackfillConfig{Logger: a.component("backfill"), Ready: a.firstPullsDone}, a.eng, a.hist, a.loc)
-	if a.node != nil && a.sharedStore() {
-		leader = append(leader, rec.Run, bf.Run) // one writer for the shared store
-	} else {
-		// An embedded store is each node's own: each records what its
-		// engine (the same records, in the same order) holds.
+	switch {
+	case a.node == nil:
 		every = append(every, rec.Run)
 		leader = append(leader, bf.Run)
+	case a.sharedStore():
+		leader = append(leader, rec.Run, bf.Run) // one writer for the shared store
+	default:
+		// An embedded store is each node's own: each records what its
+		// engine (the same records, in the same order) holds, and fills
+		// the days before its store began from its engine, which held
+		// every record of the shared log when the node started.
+		bf = history.NewBackfiller(history.BackfillConfig{Logger: a.component("backfill")}, a.eng, a.hist, a.loc)
+		every = append(every, rec.Run, bf.Run)
 	}
 	for _, f := range every {
 		run(loops, f)
