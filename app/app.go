@@ -518,12 +518,14 @@ func (a *App) Run(ctx context.Context, l net.Listener) error {
 	} else {
 		run(loops, func(ctx context.Context) {
 			a.runCluster(ctx, func(term context.Context) {
+				a.node.adoptHealth(term, a.runner)
 				if err := a.runner.Start(term); err != nil {
 					a.log.Error("collectors", "err", err)
 					return
 				}
 				var tw sync.WaitGroup
-				for _, f := range append(leader, a.node.compactRecords) {
+				shareHealth := func(ctx context.Context) { a.node.shareHealth(ctx, a.runner) }
+				for _, f := range append(leader, a.node.compactRecords, shareHealth) {
 					tw.Add(1)
 					go func() { defer tw.Done(); f(term) }()
 				}

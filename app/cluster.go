@@ -24,6 +24,7 @@ import (
 	"github.com/yiping-ioc/yiping/cluster/bus"
 	"github.com/yiping-ioc/yiping/cluster/lease"
 	"github.com/yiping-ioc/yiping/cluster/records"
+	"github.com/yiping-ioc/yiping/collectors"
 	"github.com/yiping-ioc/yiping/hub"
 	"github.com/yiping-ioc/yiping/record"
 )
@@ -55,10 +56,11 @@ type ClusterOptions struct {
 
 // Names in NATS: subjects, streams and buckets.
 const (
-	hubSubject  = "yiping.hub"
-	beatSubject = "yiping.beat" // the leader's heartbeat, core NATS
-	leaseBucket = "yiping-lease"
-	beatEvery   = 500 * time.Millisecond
+	hubSubject   = "yiping.hub"
+	beatSubject  = "yiping.beat" // the leader's heartbeat, core NATS
+	leaseBucket  = "yiping-lease"
+	healthBucket = "yiping-health"
+	beatEvery    = 500 * time.Millisecond
 )
 
 // node is this process's part in a cluster.
@@ -72,8 +74,10 @@ type node struct {
 	fwd     *bus.Forwarder
 	// bulletins is the bulletin archive's shared copy (cluster/archive).
 	bulletins jetstream.ObjectStore
-	follow    *bus.Follower
-	elector   *lease.Elector
+	// health holds the leader's collector health, for the next leader.
+	health  jetstream.KeyValue
+	follow  *bus.Follower
+	elector *lease.Elector
 	// term is the current leadership term, nil while following.
 	term    atomic.Pointer[leaderTerm]
 	started time.Time
@@ -160,6 +164,12 @@ func (a *App) joinCluster(ctx context.Context) error {
 	}
 	if n.bulletins, err = clusterarchive.Ensure(ctx, n.js, "", o.Replicas); err != nil {
 		return err
+	}
+	if n.health, err = n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: healthBucket, Description: "Yiping: the leader's collector health, for the next leader",
+		History: 1, Storage: jetstream.FileStorage, Replicas: o.Replicas,
+	}); err != nil {
+		return fmt.Errorf("cluster: bucket %s: %w", healthBucket, err)
 	}
 	kv, err := lease.EnsureBucket(ctx, n.js, leaseBucket, o.LeaseTTL, o.Replicas)
 	if err != nil {
@@ -331,6 +341,49 @@ func (n *node) toLeader(local http.Handler) http.Handler {
 		}
 		p.ServeHTTP(w, r)
 	})
+}
+
+// healthEvery is how often the leader stores its collectors' health for
+// the next leader.
+const healthEvery = 5 * time.Second
+
+// adoptHealth gives this node's runner the run history the previous leader
+// stored (collectors.Runner.Adopt), so the screens' source health carries
+// over a failover. A failure is logged: health then starts afresh.
+func (n *node) adoptHealth(ctx context.Context, r *collectors.Runner) {
+	e, err := n.health.Get(ctx, "sources")
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return
+	}
+	var hs []collectors.Health
+	if err == nil {
+		err = json.Unmarshal(e.Value(), &hs)
+	}
+	if err != nil {
+		n.log.Warn("the previous leader's collector health is not readable; it starts afresh", "err", err)
+		return
+	}
+	r.Adopt(hs)
+}
+
+// shareHealth stores the runner's health every healthEvery until ctx ends.
+func (n *node) shareHealth(ctx context.Context, r *collectors.Runner) {
+	t := time.NewTicker(healthEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		b, err := json.Marshal(r.Health())
+		if err == nil {
+			_, err = n.health.Put(ctx, "sources", b)
+		}
+		if err != nil && ctx.Err() == nil {
+			n.log.Debug("storing the collectors' health", "err", err)
+		}
+	}
 }
 
 // compactEvery is how often the leader looks whether the shared record

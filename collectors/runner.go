@@ -485,6 +485,29 @@ func (r *Runner) skipped(s *source, reason string) {
 	}
 }
 
+// Adopt takes over the run history another runner reported for the same
+// sources (a cluster's previous leader): when its last run is later than
+// this runner's, the last run, success and error and the failure streak
+// are its, so health does not read "never succeeded" on a new leader
+// until its first pull. Counters since start stay this runner's.
+func (r *Runner) Adopt(hs []Health) {
+	for _, h := range hs {
+		for _, s := range r.sources {
+			if s.Name != h.Source {
+				continue
+			}
+			s.mu.Lock()
+			if h.LastRun.After(s.h.LastRun) || h.LastSuccess.After(s.h.LastSuccess) {
+				s.h.LastRun, s.h.LastDuration = h.LastRun, h.LastDuration
+				s.h.LastSuccess = h.LastSuccess
+				s.h.LastError, s.h.LastErrorAt = h.LastError, h.LastErrorAt
+				s.h.ConsecutiveFailures = h.ConsecutiveFailures
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
 // Health returns the state of every source, in configuration order.
 func (r *Runner) Health() []Health {
 	now := r.now()

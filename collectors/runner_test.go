@@ -503,3 +503,28 @@ func TestNewRunnerChecks(t *testing.T) {
 		t.Fatal("a second runner registered the same metrics")
 	}
 }
+
+// TestAdopt: a new cluster leader's runner takes the previous leader's
+// run history (only when it is later than its own) and keeps its own
+// counters.
+func TestAdopt(t *testing.T) {
+	r, err := NewRunner(Config{Sources: []Source{{Name: "s", Type: "test", Schedule: "@every 1m", Connector: connFunc(func(ctx context.Context, cursor string, acc Accumulator) (string, error) {
+		return cursor, nil
+	})}}}, &sink{}, nil, quiet, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := r.Health()[0]; h.LagSeconds != nil {
+		t.Fatalf("fresh runner: %+v", h)
+	}
+	at := time.Now().Add(-30 * time.Second)
+	r.Adopt([]Health{{Source: "s", LastRun: at, LastSuccess: at.Add(time.Second), Runs: 99}, {Source: "other", LastRun: at}})
+	h := r.Health()[0]
+	if h.LagSeconds == nil || *h.LagSeconds < 28 || h.Runs != 0 || !h.LastSuccess.Equal(at.Add(time.Second)) {
+		t.Fatalf("after adopting: %+v", h)
+	}
+	r.Adopt([]Health{{Source: "s", LastRun: at.Add(-time.Hour), LastSuccess: at.Add(-time.Hour)}}) // older: ignored
+	if h := r.Health()[0]; !h.LastSuccess.Equal(at.Add(time.Second)) {
+		t.Fatalf("an older history replaced a newer one: %+v", h)
+	}
+}

@@ -508,6 +508,36 @@ func TestClusterKillLeaderMidIngest(t *testing.T) {
 		st.Records == nil || st.Records.Applied == 0 || st.Records.Rows == 0 || st.Bus == nil || st.Bus.Applied == 0 {
 		t.Errorf("/api/cluster of the late node: %s", body)
 	}
+
+	// The next leader carries on the collectors' health: stop the leader
+	// (no push comes after) and the push source has still succeeded, not
+	// "never", on the node that takes over.
+	_, js := natstest.Connect(t, ns, "e2e")
+	waitUntil(t, "the leader to store its collectors' health", 15*time.Second, func() bool {
+		kv, err := js.KeyValue(ctx, "yiping-health")
+		if err != nil {
+			return false
+		}
+		e, err := kv.Get(ctx, "sources")
+		return err == nil && strings.Contains(string(e.Value()), `"last_success"`)
+	})
+	nodes[second].cmd.Process.Signal(syscall.SIGTERM)
+	<-nodes[second].exited
+	all := append(nodes, late)
+	waitUntil(t, "a third leader", 15*time.Second, func() bool { i := leaderOf(all); return i >= 0 && i != second })
+	third := all[leaderOf(all)]
+	oc, _ := signIn(t, third.base(), "ops")
+	code, body := getWith(t, oc, third.base()+"/api/collectors")
+	var hs struct {
+		Sources []struct {
+			Source      string `json:"source"`
+			LastSuccess string `json:"last_success"`
+			Runs        int    `json:"runs"`
+		} `json:"sources"`
+	}
+	if code != 200 || json.Unmarshal([]byte(body), &hs) != nil || len(hs.Sources) != 1 || hs.Sources[0].LastSuccess == "" || hs.Sources[0].Runs != 0 {
+		t.Errorf("%s's collector health after taking over: %d %s", third.name, code, body)
+	}
 	cancel()
 	wg.Wait()
 }
