@@ -211,7 +211,24 @@ func (a *App) followRecords(ctx context.Context, sink record.Sink) error {
 	}
 	a.closers = append(a.closers, n.applier.Stop)
 	started := time.Now()
-	if err := n.applier.CaughtUp(ctx); err != nil {
+	// A long log takes a while: say how far it is every 10 s.
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				st := n.applier.Stats()
+				n.log.Info("applying the shared record log", "at_seq", st.Applied, "rows", st.Rows, "for", time.Since(started).Round(time.Second).String())
+			}
+		}
+	}()
+	err = n.applier.CaughtUp(ctx)
+	close(done)
+	if err != nil {
 		return err
 	}
 	st := n.applier.Stats()
