@@ -27,6 +27,7 @@ import (
 	"github.com/yiping-ioc/yiping/collectors/sqlsource/pgtest"
 	"github.com/yiping-ioc/yiping/hub"
 	"github.com/yiping-ioc/yiping/indicator"
+	"github.com/yiping-ioc/yiping/internal/testkit"
 	"github.com/yiping-ioc/yiping/live"
 	"github.com/yiping-ioc/yiping/region"
 )
@@ -628,13 +629,7 @@ func waitReady(t *testing.T, n *clusterNode, within time.Duration) {
 
 func waitUntil(t *testing.T, what string, within time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testkit.WaitWithin(t, what, within, cond)
 }
 
 // relay is a TCP relay whose connections can be cut and refused: a

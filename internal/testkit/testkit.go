@@ -32,10 +32,17 @@ const WaitTimeout = 30 * time.Second
 // waits on timers is better tested in a testing/synctest bubble.
 func WaitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(WaitTimeout)
+	WaitWithin(t, what, WaitTimeout, cond)
+}
+
+// WaitWithin is WaitFor with its own limit, for waits whose length is
+// part of what the test asserts (a failover, a process's start).
+func WaitWithin(t testing.TB, what string, within time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", WaitTimeout, what)
+			t.Fatalf("timed out after %s waiting for %s", within, what)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
