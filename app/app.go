@@ -481,27 +481,30 @@ func (a *App) Run(ctx context.Context, l net.Listener) error {
 	}
 	// What every node runs, and what only the node that collects runs: on
 	// a single node both, on a cluster node the second only while it leads.
-	every := []func(context.Context){a.engineClock, a.revalidate}
+	always := []func(context.Context){a.engineClock, a.revalidate}
 	leader := []func(context.Context){a.feed.Run, a.pulse.Run, a.judge, a.surgePub.Run, a.dispatchLoop, a.runBulletins}
 	rec := history.New(history.Config{Interval: a.opts.HistoryEvery, Logger: a.component("history")}, a.eng, a.writer)
 	// The days before the store began (a fresh install, the demo), filled
-	// from the records once every polled source's first pull is in.
-	bf := history.NewBackfiller(history.BackfillConfig{Logger: a.component("backfill"), Ready: a.firstPullsDone}, a.eng, a.hist, a.loc)
+	// from the records once every polled source's first pull is in; on a
+	// cluster node's own embedded store at once, its engine holding every
+	// record of the shared log since it started.
+	ready := a.firstPullsDone
+	if a.node != nil && !a.sharedStore() {
+		ready = nil
+	}
+	bf := history.NewBackfiller(history.BackfillConfig{Logger: a.component("backfill"), Ready: ready}, a.eng, a.hist, a.loc)
 	switch {
 	case a.node == nil:
-		every = append(every, rec.Run)
+		always = append(always, rec.Run)
 		leader = append(leader, bf.Run)
 	case a.sharedStore():
 		leader = append(leader, rec.Run, bf.Run) // one writer for the shared store
 	default:
 		// An embedded store is each node's own: each records what its
-		// engine (the same records, in the same order) holds, and fills
-		// the days before its store began from its engine, which held
-		// every record of the shared log when the node started.
-		bf = history.NewBackfiller(history.BackfillConfig{Logger: a.component("backfill")}, a.eng, a.hist, a.loc)
-		every = append(every, rec.Run, bf.Run)
+		// engine (the same records, in the same order) holds.
+		always = append(always, rec.Run, bf.Run)
 	}
-	for _, f := range every {
+	for _, f := range always {
 		run(loops, f)
 	}
 	if a.node == nil {

@@ -175,18 +175,15 @@ func (a *App) runBulletins(ctx context.Context) {
 		// A new leader first learns what earlier leaders issued, so that
 		// it issues (and sends) no period twice. Retried until it works:
 		// scheduling without it could send a bulletin again.
-		for {
+		log := a.component("bulletin")
+		if !retry(ctx, log, "bulletin archive sync (before scheduling)", func() error {
 			n, err := clusterarchive.Sync(ctx, a.node.bulletins, a.bulletins.archive)
 			if err == nil {
-				a.component("bulletin").Info("bulletin archive synced with the cluster", "fetched", n.Down, "shared", n.Up)
-				break
+				log.Info("bulletin archive synced with the cluster", "fetched", n.Down, "shared", n.Up)
 			}
-			a.component("bulletin").Warn("bulletin archive sync failed; retrying before scheduling", "err", err)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(5 * time.Second):
-			}
+			return err
+		}) {
+			return
 		}
 	}
 	t := time.NewTicker(time.Second)

@@ -83,10 +83,9 @@ type node struct {
 	started time.Time
 	cut     atomic.Bool  // cut off from the cluster: screens go elsewhere
 	beat    atomic.Int64 // unix nanoseconds of the last leader heartbeat heard
-	// leaderURL is the leader's advertised URL, from its heartbeat, and
-	// heard its last heartbeat.
-	leaderURL atomic.Pointer[url.URL]
-	heard     atomic.Pointer[beat]
+	// heard is the last heartbeat of another node (the leader), with its
+	// advertised URL parsed.
+	heard atomic.Pointer[heardBeat]
 	// bg lives as long as the App (the bus, the log's consumer).
 	bg context.Context
 }
@@ -182,14 +181,12 @@ func (a *App) joinCluster(ctx context.Context) error {
 	// to NATS hangs, or no node leads) must not show its values as live.
 	if _, err := n.nc.Subscribe(beatSubject, func(m *nats.Msg) {
 		n.beat.Store(time.Now().UnixNano())
-		var b beat
-		if json.Unmarshal(m.Data, &b) == nil && b.Node != o.Node {
-			n.heard.Store(&b)
-			if u, err := url.Parse(b.URL); err == nil && u.Host != "" {
-				if old := n.leaderURL.Load(); old == nil || old.String() != u.String() {
-					n.leaderURL.Store(u)
-				}
+		var h heardBeat
+		if json.Unmarshal(m.Data, &h.beat) == nil && h.Node != o.Node {
+			if u, err := url.Parse(h.URL); err == nil && u.Host != "" {
+				h.url = u
 			}
+			n.heard.Store(&h)
 		}
 	}); err != nil {
 		return fmt.Errorf("cluster: heartbeat: %w", err)
@@ -212,22 +209,13 @@ func (a *App) followRecords(ctx context.Context, sink record.Sink) error {
 	a.closers = append(a.closers, n.applier.Stop)
 	started := time.Now()
 	// A long log takes a while: say how far it is every 10 s.
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(10 * time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-t.C:
-				st := n.applier.Stats()
-				n.log.Info("applying the shared record log", "at_seq", st.Applied, "rows", st.Rows, "for", time.Since(started).Round(time.Second).String())
-			}
-		}
-	}()
+	progress, stop := context.WithCancel(ctx)
+	go every(progress, 10*time.Second, func() {
+		st := n.applier.Stats()
+		n.log.Info("applying the shared record log", "at_seq", st.Applied, "rows", st.Rows, "for", time.Since(started).Round(time.Second).String())
+	})
 	err = n.applier.CaughtUp(ctx)
-	close(done)
+	stop()
 	if err != nil {
 		return err
 	}
@@ -300,6 +288,11 @@ type beat struct {
 	URL   string `json:"url"` // where its API answers (ClusterOptions.Advertise)
 }
 
+type heardBeat struct {
+	beat
+	url *url.URL // nil if URL is not one
+}
+
 // advertised is the default URL of a node listening on addr.
 func advertised(addr string) string {
 	host, port, err := net.SplitHostPort(addr)
@@ -331,12 +324,13 @@ func (n *node) toLeader(local http.Handler) http.Handler {
 			local.ServeHTTP(w, r)
 			return
 		}
-		u := n.leaderURL.Load()
-		if u == nil || r.Header.Get(headerVia) != "" || n.cut.Load() {
+		h := n.heard.Load()
+		if h == nil || h.url == nil || r.Header.Get(headerVia) != "" || n.cut.Load() {
 			w.Header().Set("Retry-After", "1")
 			http.Error(w, "没有可用的主节点，请稍后重试 / no leader can answer now; try again", http.StatusServiceUnavailable)
 			return
 		}
+		u := h.url
 		p := &httputil.ReverseProxy{
 			Rewrite: func(pr *httputil.ProxyRequest) {
 				pr.SetURL(u)
@@ -385,14 +379,7 @@ func (n *node) adoptHealth(ctx context.Context, r *collectors.Runner) {
 
 // shareHealth stores the runner's health every healthEvery until ctx ends.
 func (n *node) shareHealth(ctx context.Context, r *collectors.Runner) {
-	t := time.NewTicker(healthEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, healthEvery, func() {
 		b, err := json.Marshal(r.Health())
 		if err == nil {
 			_, err = n.health.Put(ctx, "sources", b)
@@ -400,7 +387,7 @@ func (n *node) shareHealth(ctx context.Context, r *collectors.Runner) {
 		if err != nil && ctx.Err() == nil {
 			n.log.Debug("storing the collectors' health", "err", err)
 		}
-	}
+	})
 }
 
 // compactEvery is how often the leader looks whether the shared record
@@ -411,33 +398,55 @@ const compactEvery = 10 * time.Minute
 // its last compaction, at the term's start and then every compactEvery,
 // until ctx ends. Writes wait meanwhile.
 func (n *node) compactRecords(ctx context.Context) {
-	t := time.NewTicker(compactEvery)
-	defer t.Stop()
-	for {
+	compact := func() {
 		if _, err := n.records.Compact(ctx, records.CompactOptions{}); err != nil && ctx.Err() == nil {
 			n.log.Error("compacting the shared record log failed; it stays as it was", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+	compact()
+	every(ctx, compactEvery, compact)
 }
 
 // heartbeat tells the followers that a leader is alive, until ctx ends.
 func (n *node) heartbeat(ctx context.Context, token uint64) {
-	t := time.NewTicker(beatEvery)
-	defer t.Stop()
 	data, _ := json.Marshal(beat{Node: n.o.Node, Token: token, URL: n.o.Advertise})
-	for {
+	publish := func() {
 		if err := n.nc.Publish(beatSubject, data); err != nil {
 			n.log.Debug("heartbeat", "err", err)
 		}
+	}
+	publish()
+	every(ctx, beatEvery, publish)
+}
+
+// every calls fn every d until ctx ends.
+func every(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			fn()
+		}
+	}
+}
+
+// retry calls fn until it succeeds, logging each failure and waiting 5 s
+// before the next try; it reports false if ctx ended first. For what a
+// new leader must have done before it acts (reload, sync).
+func retry(ctx context.Context, log *slog.Logger, what string, fn func() error) bool {
+	for {
+		err := fn()
+		if err == nil {
+			return true
+		}
+		log.Warn(what+" failed; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(5 * time.Second):
 		}
 	}
 }
@@ -448,24 +457,18 @@ func (n *node) heartbeat(ctx context.Context, token uint64) {
 // hears the cluster, its /readyz fails and its /ws refuses upgrades:
 // nothing here shows a stale value as live.
 func (n *node) watch(ctx context.Context, h *hub.Hub) {
-	t := time.NewTicker(250 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, 250*time.Millisecond, func() {
 		cut, why := n.cutOff()
-		if cut != n.cut.Swap(cut) {
-			if cut {
-				closed := h.DisconnectAll()
-				n.log.Warn("cut off from the cluster: screens sent elsewhere", "why", why, "screens", closed)
-			} else {
-				n.log.Info("hearing the cluster again")
-			}
+		if cut == n.cut.Swap(cut) {
+			return
 		}
-	}
+		if cut {
+			closed := h.DisconnectAll()
+			n.log.Warn("cut off from the cluster: screens sent elsewhere", "why", why, "screens", closed)
+		} else {
+			n.log.Info("hearing the cluster again")
+		}
+	})
 }
 
 func (n *node) cutOff() (bool, string) {
@@ -557,8 +560,8 @@ func (a *App) clusterStatus(w http.ResponseWriter, _ *http.Request) {
 		st.Mode, st.Node = "cluster", n.o.Node
 		if tok, ok := n.leading(); ok {
 			st.Leading, st.Term, st.Leader, st.LeaderAt = true, tok, n.o.Node, n.o.Advertise
-		} else if b := n.heard.Load(); b != nil {
-			st.Leader, st.LeaderAt = b.Node, b.URL
+		} else if h := n.heard.Load(); h != nil {
+			st.Leader, st.LeaderAt = h.Node, h.URL
 		}
 		if b := n.beat.Load(); b != 0 {
 			st.LastHeartbeat = time.Unix(0, b).In(a.loc).Format(time.RFC3339)

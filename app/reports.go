@@ -115,17 +115,8 @@ func (a *App) judge(ctx context.Context) {
 	if a.node != nil {
 		// A new leader judges from what the previous one left in the
 		// shared database, not from what it loaded when it started.
-		for {
-			err := a.reports.Reload(ctx)
-			if err == nil {
-				break
-			}
-			a.log.Error("special reports: reloading the shared state before judging; retrying", "err", err)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(5 * time.Second):
-			}
+		if !retry(ctx, a.log, "special reports: reloading the shared state before judging", func() error { return a.reports.Reload(ctx) }) {
+			return
 		}
 	}
 	t := time.NewTicker(evaluateEvery)
