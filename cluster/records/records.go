@@ -41,6 +41,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/yiping-ioc/yiping/cluster/lease"
 	"github.com/yiping-ioc/yiping/journal"
 	"github.com/yiping-ioc/yiping/record"
 )
@@ -137,10 +138,9 @@ type Log struct {
 	max    int // bytes of one message's frame
 	// gate: Writes share it, Compact holds it alone (no batch may land
 	// between the compacted messages and their survivors).
-	gate    sync.RWMutex
-	mu      sync.Mutex
-	written int64 // Write's offsets: the stream sequence of its last message
-	buf     []byte
+	gate sync.RWMutex
+	mu   sync.Mutex
+	buf  []byte
 }
 
 // NewLog ensures the stream and bucket and returns the leader's log.
@@ -198,7 +198,6 @@ func (l *Log) write(b journal.Batch) (int64, error) {
 	if now, ok := l.o.Leading(); !ok || now != token {
 		return 0, fmt.Errorf("%w: the term ended before the batch was acknowledged", ErrNotLeader)
 	}
-	l.written = int64(last)
 	return int64(last), nil
 }
 
@@ -304,9 +303,8 @@ type Applier struct {
 	stream                               jetstream.Stream
 	cc                                   jetstream.ConsumeContext
 	applied                              atomic.Uint64 // stream sequence of the last message handled
-	high                                 atomic.Uint64 // highest token seen
+	fence                                lease.Fence   // the highest token seen
 	batches, refused, bad, rows, badRows atomic.Uint64
-	lastAt                               atomic.Int64
 	mu                                   sync.Mutex
 	moved                                chan struct{} // closed and replaced when applied moves
 	stop                                 sync.Once
@@ -343,7 +341,6 @@ func Follow(ctx context.Context, js jetstream.JetStream, sink record.Sink, p *re
 	a := &Applier{stream: s, moved: make(chan struct{})}
 	log := o.Logger
 	a.cc, err = cons.Consume(func(msg jetstream.Msg) {
-		a.lastAt.Store(time.Now().UnixNano())
 		defer func() {
 			if md, err := msg.Metadata(); err == nil {
 				a.advance(md.Sequence.Stream)
@@ -355,12 +352,11 @@ func Follow(ctx context.Context, js jetstream.JetStream, sink record.Sink, p *re
 			log.Error("records: a message without a token is ignored", "subject", msg.Subject())
 			return
 		}
-		if high := a.high.Load(); token < high {
+		if err := a.fence.Admit(token); err != nil {
 			a.refused.Add(1)
-			log.Warn("records: a deposed leader's late batch is refused", "subject", msg.Subject(), "token", token, "term", high, "node", msg.Headers().Get(HeaderNode))
+			log.Warn("records: a deposed leader's late batch is refused", "subject", msg.Subject(), "err", err, "node", msg.Headers().Get(HeaderNode))
 			return
 		}
-		a.high.Store(token)
 		b, err := journal.UnmarshalBatch(msg.Data())
 		if err != nil {
 			a.bad.Add(1)
@@ -396,7 +392,7 @@ func (a *Applier) Stop() { a.stop.Do(a.cc.Stop) }
 // Stats returns the counters.
 func (a *Applier) Stats() Stats {
 	return Stats{Applied: a.applied.Load(), Batches: a.batches.Load(), Rows: a.rows.Load(), Refused: a.refused.Load(),
-		Bad: a.bad.Load(), BadRows: a.badRows.Load(), Token: a.high.Load()}
+		Bad: a.bad.Load(), BadRows: a.badRows.Load(), Token: a.fence.High()}
 }
 
 // CaughtUp returns once every batch the stream held when it was called has
@@ -529,7 +525,7 @@ func (l *Log) read(ctx context.Context, last uint64, fn func(journal.Batch) erro
 	defer it.Stop()
 	stop := context.AfterFunc(ctx, it.Stop)
 	defer stop()
-	var high uint64
+	var fence lease.Fence // as Follow applies it
 	n := 0
 	for {
 		msg, err := it.Next()
@@ -548,8 +544,7 @@ func (l *Log) read(ctx context.Context, last uint64, fn func(journal.Batch) erro
 		}
 		n++
 		token, err := strconv.ParseUint(msg.Headers().Get(HeaderToken), 10, 64)
-		if err == nil && token >= high {
-			high = token
+		if err == nil && fence.Admit(token) == nil {
 			b, err := journal.UnmarshalBatch(msg.Data())
 			if err != nil {
 				return n, fmt.Errorf("message %d: %w", md.Sequence.Stream, err)
