@@ -557,6 +557,18 @@ func (h *Hub) checkOrigin(r *http.Request) bool {
 // matches (a revoked screen token, a disabled user's sessions) and returns
 // how many it closed. Their screens reconnect, and are refused.
 func (h *Hub) Disconnect(match func(principal any) bool) int {
+	return h.disconnect(match, closeRevoked)
+}
+
+// DisconnectAll closes every client with CloseCutOff: this node can no
+// longer vouch for its values (cluster/bus lost), and its screens should
+// reconnect, through their proxy, to a node that can. It returns how many
+// it closed.
+func (h *Hub) DisconnectAll() int {
+	return h.disconnect(func(any) bool { return true }, closeCutOff)
+}
+
+func (h *Hub) disconnect(match func(principal any) bool, why closeReason) int {
 	h.mu.Lock()
 	var cs []*client
 	for c := range h.clients {
@@ -566,24 +578,7 @@ func (h *Hub) Disconnect(match func(principal any) bool) int {
 	}
 	h.mu.Unlock()
 	for _, c := range cs {
-		c.close(closeRevoked)
-	}
-	return len(cs)
-}
-
-// DisconnectAll closes every client with CloseCutOff: this node can no
-// longer vouch for its values (cluster/bus lost), and its screens should
-// reconnect, through their proxy, to a node that can. It returns how many
-// it closed.
-func (h *Hub) DisconnectAll() int {
-	h.mu.Lock()
-	cs := make([]*client, 0, len(h.clients))
-	for c := range h.clients {
-		cs = append(cs, c)
-	}
-	h.mu.Unlock()
-	for _, c := range cs {
-		c.close(closeCutOff)
+		c.close(why)
 	}
 	return len(cs)
 }
