@@ -47,8 +47,8 @@ func TestApplyMirrorsOrigin(t *testing.T) {
 	const a, b = "ind:x:1:day", "health:demo"
 
 	live := dial(t, msrv)
-	live.subscribe(nil, a)
-	live.until("subscribed") // empty snapshot at the mirror's base
+	live.Subscribe(nil, a)
+	live.Until("subscribed") // empty snapshot at the mirror's base
 
 	var seqs []uint64
 	for i := 1; i <= 12; i++ {
@@ -71,7 +71,7 @@ func TestApplyMirrorsOrigin(t *testing.T) {
 	// Live: the first applied message is a jump from the mirror's empty
 	// topic (a snapshot), then consecutive messages with the origin's seqs.
 	for i, s := range seqs {
-		live.expect(a, s, i == 0, strconv.Itoa(i+1))
+		live.Expect(a, s, i == 0, strconv.Itoa(i+1))
 	}
 	for _, tc := range []uint64{0, seqs[0], seqs[5], seqs[10], seqs[11], seqs[11] + 5} {
 		for _, topic := range []string{a, b} {
@@ -80,9 +80,9 @@ func TestApplyMirrorsOrigin(t *testing.T) {
 				since = nil
 			}
 			co, cm := dial(t, osrv), dial(t, msrv)
-			co.subscribe(since, topic)
-			cm.subscribe(since, topic)
-			fo, fm := co.until("subscribed"), cm.until("subscribed")
+			co.Subscribe(since, topic)
+			cm.Subscribe(since, topic)
+			fo, fm := co.Until("subscribed"), cm.Until("subscribed")
 			if len(fo) != len(fm) {
 				t.Fatalf("%s since %d: origin %v, mirror %v", topic, tc, fo, fm)
 			}
@@ -105,8 +105,8 @@ func TestApplyStale(t *testing.T) {
 	h, srv := startHub(t, Config{})
 	const a = "ind:x:1:day"
 	c := dial(t, srv)
-	c.subscribe(nil, a)
-	c.until("subscribed")
+	c.Subscribe(nil, a)
+	c.Until("subscribed")
 	apply(t, h, Message{Topic: a, Seq: 100, Data: []byte("1")}, Message{Topic: a, Seq: 101, Data: []byte("2")})
 	for _, m := range []Message{{Topic: a, Seq: 101, Data: []byte("2")}, {Topic: a, Seq: 100, Data: []byte("1")}, {Topic: a, Seq: 7, Data: []byte("0")}} {
 		if err := h.Apply(m); !errors.Is(err, ErrStale) {
@@ -114,9 +114,9 @@ func TestApplyStale(t *testing.T) {
 		}
 	}
 	apply(t, h, Message{Topic: a, Seq: 102, Data: []byte("3")})
-	c.expect(a, 100, true, "1")
-	c.expect(a, 101, false, "2")
-	c.expect(a, 102, false, "3")
+	c.Expect(a, 100, true, "1")
+	c.Expect(a, 101, false, "2")
+	c.Expect(a, 102, false, "3")
 	if st := h.Stats(); st.Applied != 3 || st.Stale != 3 {
 		t.Fatalf("stats %+v", st)
 	}
@@ -133,8 +133,8 @@ func TestApplyGap(t *testing.T) {
 	h, srv := startHub(t, Config{})
 	const a = "ind:x:1:day"
 	c := dial(t, srv)
-	c.subscribe(nil, a)
-	c.until("subscribed")
+	c.Subscribe(nil, a)
+	c.Until("subscribed")
 	apply(t, h,
 		Message{Topic: a, Seq: 10, Data: []byte("10")},
 		Message{Topic: a, Seq: 11, Data: []byte("11")},
@@ -142,11 +142,11 @@ func TestApplyGap(t *testing.T) {
 		Message{Topic: a, Seq: 15, Data: []byte("15")}, // 13, 14 lost
 		Message{Topic: a, Seq: 16, Data: []byte("16")},
 	)
-	c.expect(a, 10, true, "10")
-	c.expect(a, 11, false, "11")
-	c.expect(a, 12, false, "12")
-	c.expect(a, 15, true, "15")
-	c.expect(a, 16, false, "16")
+	c.Expect(a, 10, true, "10")
+	c.Expect(a, 11, false, "11")
+	c.Expect(a, 12, false, "12")
+	c.Expect(a, 15, true, "15")
+	c.Expect(a, 16, false, "16")
 
 	for since, want := range map[uint64][]string{
 		11: {"16 snap"},  // would need 13, 14
@@ -158,8 +158,8 @@ func TestApplyGap(t *testing.T) {
 		1:  {"16 snap"},  // long ago
 	} {
 		r := dial(t, srv)
-		r.subscribe(map[string]uint64{a: since}, a)
-		got := r.until("subscribed")
+		r.Subscribe(map[string]uint64{a: since}, a)
+		got := r.Until("subscribed")
 		var s []string
 		for _, f := range got {
 			x := strconv.FormatUint(f.Seq, 10)
@@ -174,7 +174,7 @@ func TestApplyGap(t *testing.T) {
 	}
 	// The origin may mark a message a snapshot even if it follows.
 	apply(t, h, Message{Topic: a, Seq: 17, Snapshot: true, Data: []byte("17")})
-	c.expect(a, 17, true, "17")
+	c.Expect(a, 17, true, "17")
 }
 
 func join(s []string) string {
@@ -198,8 +198,8 @@ func TestStartEpoch(t *testing.T) {
 	old := h.base + 500 // a previous leader's seqs, above this hub's base
 	apply(t, h, Message{Topic: a, Seq: old, Data: []byte("1")})
 	c := dial(t, srv)
-	c.subscribe(nil, a)
-	c.until("subscribed")
+	c.Subscribe(nil, a)
+	c.Until("subscribed")
 
 	mu.Lock()
 	now = now.Add(time.Second)
@@ -208,18 +208,18 @@ func TestStartEpoch(t *testing.T) {
 	epoch := uint64(now.UnixMicro())
 	publish(t, h, a, "2")
 	h.Flush()
-	c.expect(a, epoch+1, true, "2")
+	c.Expect(a, epoch+1, true, "2")
 	publish(t, h, a, "3")
 	h.Flush()
-	c.expect(a, epoch+2, false, "3")
+	c.Expect(a, epoch+2, false, "3")
 	ms := rec.take()
 	if len(ms) != 2 || ms[0].Seq != epoch+1 || !ms[0].Snapshot || ms[1].Seq != epoch+2 || ms[1].Snapshot {
 		t.Fatalf("OnFlush got %v", ms)
 	}
 	// A resume from the previous leader's last seq gets a snapshot.
 	r := dial(t, srv)
-	r.subscribe(map[string]uint64{a: old}, a)
-	got := r.until("subscribed")
+	r.Subscribe(map[string]uint64{a: old}, a)
+	got := r.Until("subscribed")
 	if len(got) != 1 {
 		t.Fatalf("got %v", got)
 	}
@@ -231,7 +231,7 @@ func TestStartEpoch(t *testing.T) {
 	h.StartEpoch()
 	publish(t, h, a, "4")
 	h.Flush()
-	c.expect(a, epoch+3, false, "4")
+	c.Expect(a, epoch+3, false, "4")
 }
 
 // TestResumeAhead: a client that saw a later message on another node (the
@@ -242,16 +242,16 @@ func TestResumeAhead(t *testing.T) {
 	const a = "ind:x:1:day"
 	apply(t, h, Message{Topic: a, Seq: 10, Data: []byte("10")})
 	c := dial(t, srv)
-	c.subscribe(map[string]uint64{a: 12}, a)
-	if got := c.until("subscribed"); len(got) != 0 {
+	c.Subscribe(map[string]uint64{a: 12}, a)
+	if got := c.Until("subscribed"); len(got) != 0 {
 		t.Fatalf("a client ahead got %v", got)
 	}
 	apply(t, h, Message{Topic: a, Seq: 11, Data: []byte("11")}, Message{Topic: a, Seq: 13, Data: []byte("13")})
-	c.expect(a, 13, true, "13") // not 11: older than what the client has
+	c.Expect(a, 13, true, "13") // not 11: older than what the client has
 	// Behind or equal: as before.
 	c2 := dial(t, srv)
-	c2.subscribe(map[string]uint64{a: 9}, a)
-	if got := c2.until("subscribed"); len(got) != 1 || got[0].Seq != 13 || !got[0].Snapshot {
+	c2.Subscribe(map[string]uint64{a: 9}, a)
+	if got := c2.Until("subscribed"); len(got) != 1 || got[0].Seq != 13 || !got[0].Snapshot {
 		t.Fatalf("a client behind got %v, want the snapshot at 13", got)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/yiping-ioc/yiping/internal/testkit"
+	"github.com/yiping-ioc/yiping/internal/wstest"
 )
 
 // principalHub serves a hub whose clients are who their "X-Who" header
@@ -23,12 +24,7 @@ func principalHub(t *testing.T) (*Hub, func(who string) *testClient) {
 	})
 	return h, func(who string) *testClient {
 		t.Helper()
-		conn, _, err := websocket.DefaultDialer.Dial(wsURL(srv), http.Header{"X-Who": {who}})
-		if err != nil {
-			t.Fatalf("dial: %v", err)
-		}
-		t.Cleanup(func() { conn.Close() })
-		return &testClient{t: t, conn: conn}
+		return wstest.Dial(t, wsURL(srv), http.Header{"X-Who": {who}})
 	}
 }
 
@@ -38,8 +34,8 @@ func TestAuthorizeRefusesTopicsOutsideTheScope(t *testing.T) {
 	publish(t, h, "b:x", `2`)
 	h.Flush()
 	a := dialAs("a")
-	a.subscribe(nil, "a:x", "b:x")
-	f := a.next()
+	a.Subscribe(nil, "a:x", "b:x")
+	f := a.Next()
 	if f.Op != "error" || !strings.Contains(f.Error, "forbidden topic") || !strings.Contains(f.Error, "b:x") {
 		t.Fatalf("subscribe to another's topic answered %v", f)
 	}
@@ -47,8 +43,8 @@ func TestAuthorizeRefusesTopicsOutsideTheScope(t *testing.T) {
 	if n := h.Stats().Subs; n != 0 {
 		t.Errorf("%d subscriptions after a refused request", n)
 	}
-	a.subscribe(nil, "a:x")
-	if got := a.until("subscribed"); len(got) != 1 || string(got[0].Data) != "1" {
+	a.Subscribe(nil, "a:x")
+	if got := a.Until("subscribed"); len(got) != 1 || string(got[0].Data) != "1" {
 		t.Errorf("own topic: %v", got)
 	}
 }
@@ -56,15 +52,15 @@ func TestAuthorizeRefusesTopicsOutsideTheScope(t *testing.T) {
 func TestDisconnectClosesWithRevoked(t *testing.T) {
 	h, dialAs := principalHub(t)
 	a, b := dialAs("a"), dialAs("b")
-	a.subscribe(nil, "a:x")
-	a.until("subscribed")
-	b.subscribe(nil, "b:x")
-	b.until("subscribed")
+	a.Subscribe(nil, "a:x")
+	a.Until("subscribed")
+	b.Subscribe(nil, "b:x")
+	b.Until("subscribed")
 	if n := h.Disconnect(func(p any) bool { return p == "a" }); n != 1 {
 		t.Fatalf("Disconnect closed %d clients, want 1", n)
 	}
-	a.conn.SetReadDeadline(time.Now().Add(wait))
-	_, _, err := a.conn.ReadMessage()
+	a.Conn.SetReadDeadline(time.Now().Add(wait))
+	_, _, err := a.Conn.ReadMessage()
 	var ce *websocket.CloseError
 	if !errors.As(err, &ce) || ce.Code != CloseRevoked {
 		t.Fatalf("a's read ended with %v, want close %d", err, CloseRevoked)
@@ -72,7 +68,7 @@ func TestDisconnectClosesWithRevoked(t *testing.T) {
 	// b is untouched and still gets its topic.
 	publish(t, h, "b:x", `3`)
 	h.Flush()
-	if f := b.next(); f.Topic != "b:x" || string(f.Data) != "3" {
+	if f := b.Next(); f.Topic != "b:x" || string(f.Data) != "3" {
 		t.Errorf("b got %v", f)
 	}
 	testkit.WaitFor(t, "a to leave", func() bool { return h.Stats().Clients == 1 })
@@ -95,9 +91,9 @@ func TestSubscribeManyTopicsAtOnce(t *testing.T) {
 	h.Flush()
 	c := dial(t, srv)
 	// Sent without reading: the worst case for the queue.
-	c.subscribe(nil, topics...)
+	c.Subscribe(nil, topics...)
 	time.Sleep(50 * time.Millisecond)
-	got := c.until("subscribed")
+	got := c.Until("subscribed")
 	if len(got) != 300 {
 		t.Fatalf("%d snapshots, want 300", len(got))
 	}

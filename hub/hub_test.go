@@ -2,7 +2,6 @@ package hub
 
 import (
 	"encoding/json"
-	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,30 +13,20 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/yiping-ioc/yiping/internal/testkit"
+	"github.com/yiping-ioc/yiping/internal/wstest"
 )
 
 // wait is the generous deadline for anything a test waits on; a loaded
 // machine slows a test down, it does not fail it.
-const wait = 15 * time.Second
+const wait = wstest.Wait
 
 // frame is any server message: a topic message or a reply.
-type frame struct {
-	Op       string          `json:"op"`
-	Request  string          `json:"request"`
-	Topics   []string        `json:"topics"`
-	Error    string          `json:"error"`
-	Topic    string          `json:"topic"`
-	Seq      uint64          `json:"seq"`
-	Snapshot bool            `json:"snapshot"`
-	Data     json.RawMessage `json:"data"`
-}
-
-func (f frame) String() string {
-	if f.Op != "" {
-		return fmt.Sprintf("reply %s %v %s", f.Op, f.Topics, f.Error)
-	}
-	return fmt.Sprintf("%s seq=%d snap=%v data=%.40s", f.Topic, f.Seq, f.Snapshot, f.Data)
-}
+// frame and testClient are the hub protocol's test client (internal/wstest),
+// shared with cluster/bus's tests.
+type (
+	frame      = wstest.Frame
+	testClient = wstest.Client
+)
 
 // startHub serves a hub on a loopback server. Coalesce defaults to manual
 // flushing (tests call Flush), so no test depends on timer luck.
@@ -57,80 +46,11 @@ func startHub(t *testing.T, cfg Config) (*Hub, *httptest.Server) {
 	return h, srv
 }
 
-type testClient struct {
-	t    *testing.T
-	conn *websocket.Conn
-}
-
 func wsURL(srv *httptest.Server) string { return "ws" + strings.TrimPrefix(srv.URL, "http") + "/ws" }
 
-func dial(t *testing.T, srv *httptest.Server) *testClient {
-	t.Helper()
-	conn, _, err := websocket.DefaultDialer.Dial(wsURL(srv), nil)
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return &testClient{t: t, conn: conn}
-}
+func dial(t *testing.T, srv *httptest.Server) *testClient { return wstest.Dial(t, wsURL(srv), nil) }
 
-func (c *testClient) send(v any) {
-	c.t.Helper()
-	c.conn.SetWriteDeadline(time.Now().Add(wait))
-	var err error
-	if s, ok := v.(string); ok {
-		err = c.conn.WriteMessage(websocket.TextMessage, []byte(s))
-	} else {
-		err = c.conn.WriteJSON(v)
-	}
-	if err != nil {
-		c.t.Fatalf("send: %v", err)
-	}
-}
-
-func (c *testClient) subscribe(since map[string]uint64, topics ...string) {
-	c.t.Helper()
-	c.send(map[string]any{"op": "subscribe", "topics": topics, "since": since})
-}
-
-func (c *testClient) next() frame {
-	c.t.Helper()
-	c.conn.SetReadDeadline(time.Now().Add(wait))
-	var f frame
-	if err := c.conn.ReadJSON(&f); err != nil {
-		c.t.Fatalf("read: %v", err)
-	}
-	return f
-}
-
-// until reads up to the reply op and returns the topic messages before it.
-func (c *testClient) until(op string) []frame {
-	c.t.Helper()
-	var got []frame
-	for {
-		f := c.next()
-		if f.Op == op {
-			return got
-		}
-		if f.Op != "" {
-			c.t.Fatalf("want reply %s, got %v", op, f)
-		}
-		got = append(got, f)
-	}
-}
-
-func (c *testClient) expect(topic string, seq uint64, snapshot bool, data string) {
-	c.t.Helper()
-	f := c.next()
-	checkFrame(c.t, f, topic, seq, snapshot, data)
-}
-
-func checkFrame(t *testing.T, f frame, topic string, seq uint64, snapshot bool, data string) {
-	t.Helper()
-	if f.Op != "" || f.Topic != topic || f.Seq != seq || f.Snapshot != snapshot || string(f.Data) != data {
-		t.Fatalf("got %v, want %s seq=%d snap=%v data=%s", f, topic, seq, snapshot, data)
-	}
-}
+var checkFrame = wstest.CheckFrame
 
 func publish(t *testing.T, h *Hub, topic, data string) {
 	t.Helper()
@@ -147,8 +67,8 @@ func TestSnapshotThenDeltas(t *testing.T) {
 	seq := h.base + 1
 
 	c := dial(t, srv)
-	c.subscribe(nil, a, b)
-	got := c.until("subscribed")
+	c.Subscribe(nil, a, b)
+	got := c.Until("subscribed")
 	if len(got) != 2 {
 		t.Fatalf("want 2 snapshots, got %v", got)
 	}
@@ -161,9 +81,9 @@ func TestSnapshotThenDeltas(t *testing.T) {
 	publish(t, h, a, `{"v":3}`)
 	publish(t, h, b, `"ok"`)
 	h.Flush()
-	c.expect(a, seq+1, false, `{"v":2}`)
+	c.Expect(a, seq+1, false, `{"v":2}`)
 	// one flush: a and b in either order
-	f1, f2 := c.next(), c.next()
+	f1, f2 := c.Next(), c.Next()
 	if f1.Topic == b {
 		f1, f2 = f2, f1
 	}
@@ -179,17 +99,17 @@ func TestCoalesce(t *testing.T) {
 	h, srv := startHub(t, Config{})
 	const a, marker = "ind:x:1:day", "ind:marker:1:day"
 	c := dial(t, srv)
-	c.subscribe(nil, a, marker)
-	c.until("subscribed")
+	c.Subscribe(nil, a, marker)
+	c.Until("subscribed")
 	for i := 1; i <= 50; i++ {
 		publish(t, h, a, strconv.Itoa(i))
 	}
 	h.Flush()
-	c.expect(a, h.base+1, false, "50")
+	c.Expect(a, h.base+1, false, "50")
 	// nothing else of a follows: the next message is the marker
 	publish(t, h, marker, "true")
 	h.Flush()
-	c.expect(marker, h.base+1, false, "true")
+	c.Expect(marker, h.base+1, false, "true")
 	if st := h.Stats(); st.Published != 51 || st.Flushed != 2 {
 		t.Errorf("stats %+v: want 51 published, 2 flushed", st)
 	}
@@ -201,15 +121,15 @@ func TestCoalesceTicker(t *testing.T) {
 	h, srv := startHub(t, Config{Coalesce: 20 * time.Millisecond})
 	const a = "ind:x:1:day"
 	c := dial(t, srv)
-	c.subscribe(nil, a)
-	c.until("subscribed")
+	c.Subscribe(nil, a)
+	c.Until("subscribed")
 	const n = 1000
 	for i := 1; i <= n; i++ {
 		publish(t, h, a, strconv.Itoa(i))
 	}
 	var got int
 	for want := h.base + 1; ; want++ {
-		f := c.next()
+		f := c.Next()
 		got++
 		if f.Topic != a || f.Seq != want || f.Snapshot {
 			t.Fatalf("got %v, want seq %d", f, want)
@@ -230,24 +150,24 @@ func TestResume(t *testing.T) {
 	publish(t, h, a, "0")
 	h.Flush()
 	c1 := dial(t, srv)
-	c1.subscribe(nil, a)
-	c1.until("subscribed")
+	c1.Subscribe(nil, a)
+	c1.Until("subscribed")
 	last := h.base + 1
 	for i := 1; i <= 3; i++ {
 		publish(t, h, a, strconv.Itoa(i))
 		h.Flush()
 		last++
-		c1.expect(a, last, false, strconv.Itoa(i))
+		c1.Expect(a, last, false, strconv.Itoa(i))
 	}
-	c1.conn.Close()
+	c1.Conn.Close()
 	for i := 4; i <= 8; i++ { // missed while away
 		publish(t, h, a, strconv.Itoa(i))
 		h.Flush()
 	}
 
 	c2 := dial(t, srv)
-	c2.subscribe(map[string]uint64{a: last}) // topic named by since only
-	got := c2.until("subscribed")
+	c2.Subscribe(map[string]uint64{a: last}) // topic named by since only
+	got := c2.Until("subscribed")
 	if len(got) != 5 {
 		t.Fatalf("want the 5 missed messages, got %v", got)
 	}
@@ -256,12 +176,12 @@ func TestResume(t *testing.T) {
 	}
 	publish(t, h, a, "9")
 	h.Flush()
-	c2.expect(a, last+6, false, "9")
+	c2.Expect(a, last+6, false, "9")
 
 	// Up to date: nothing but the reply.
 	c3 := dial(t, srv)
-	c3.subscribe(map[string]uint64{a: last + 6}, a)
-	if got := c3.until("subscribed"); len(got) != 0 {
+	c3.Subscribe(map[string]uint64{a: last + 6}, a)
+	if got := c3.Until("subscribed"); len(got) != 0 {
 		t.Fatalf("up-to-date resume got %v", got)
 	}
 	if st := h.Stats(); st.Replayed != 5 {
@@ -284,8 +204,8 @@ func TestResumeBeyondRing(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := dial(t, srv)
-			c.subscribe(map[string]uint64{a: since}, a)
-			got := c.until("subscribed")
+			c.Subscribe(map[string]uint64{a: since}, a)
+			got := c.Until("subscribed")
 			if len(got) != 1 {
 				t.Fatalf("want one snapshot, got %v", got)
 			}
@@ -294,8 +214,8 @@ func TestResumeBeyondRing(t *testing.T) {
 	}
 	// The ring holds the last 4: since cur-4 replays 4 messages.
 	c := dial(t, srv)
-	c.subscribe(map[string]uint64{a: cur - 4}, a)
-	got := c.until("subscribed")
+	c.Subscribe(map[string]uint64{a: cur - 4}, a)
+	got := c.Until("subscribed")
 	if len(got) != 4 || got[0].Seq != cur-3 || got[3].Seq != cur || string(got[0].Data) != "7" {
 		t.Fatalf("want replay of 7..10, got %v", got)
 	}
@@ -313,13 +233,13 @@ func TestSlowClientDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sconn.Close()
-	stalled := &testClient{t: t, conn: sconn}
-	stalled.subscribe(nil, a)
-	stalled.until("subscribed") // then it never reads again
+	stalled := &testClient{T: t, Conn: sconn}
+	stalled.Subscribe(nil, a)
+	stalled.Until("subscribed") // then it never reads again
 
 	fast := dial(t, srv)
-	fast.subscribe(nil, a)
-	fast.until("subscribed")
+	fast.Subscribe(nil, a)
+	fast.Until("subscribed")
 
 	big := `"` + strings.Repeat("x", 256<<10) + `"`
 	seq := h.base
@@ -335,13 +255,13 @@ func TestSlowClientDropped(t *testing.T) {
 			t.Errorf("flush took %v: the publisher waited on a client", d)
 		}
 		seq++
-		fast.expect(a, seq, false, big)
+		fast.Expect(a, seq, false, big)
 	}
 	for i := 0; i < 5; i++ { // the fast client goes on
 		publish(t, h, a, strconv.Itoa(i))
 		h.Flush()
 		seq++
-		fast.expect(a, seq, false, strconv.Itoa(i))
+		fast.Expect(a, seq, false, strconv.Itoa(i))
 	}
 	st := h.Stats()
 	if st.Dropped != 1 {
@@ -366,24 +286,24 @@ func TestUnsubscribe(t *testing.T) {
 	h, srv := startHub(t, Config{})
 	const a, b = "ind:a:1:day", "ind:b:1:day"
 	c := dial(t, srv)
-	c.subscribe(nil, a, b)
-	c.until("subscribed")
-	c.send(map[string]any{"op": "unsubscribe", "topics": []string{a}})
-	c.until("unsubscribed")
+	c.Subscribe(nil, a, b)
+	c.Until("subscribed")
+	c.Send(map[string]any{"op": "unsubscribe", "topics": []string{a}})
+	c.Until("unsubscribed")
 	publish(t, h, a, "1")
 	publish(t, h, b, "1")
 	h.Flush()
-	c.expect(b, h.base+1, false, "1")
+	c.Expect(b, h.base+1, false, "1")
 	publish(t, h, a, "2")
 	publish(t, h, b, "2")
 	h.Flush()
-	c.expect(b, h.base+2, false, "2")
+	c.Expect(b, h.base+2, false, "2")
 
 	// A made-up topic that was never published leaves no trace.
-	c.subscribe(nil, "ind:nothing:0:day")
-	c.until("subscribed")
-	c.send(map[string]any{"op": "unsubscribe", "topics": []string{"ind:nothing:0:day"}})
-	c.until("unsubscribed")
+	c.Subscribe(nil, "ind:nothing:0:day")
+	c.Until("subscribed")
+	c.Send(map[string]any{"op": "unsubscribe", "topics": []string{"ind:nothing:0:day"}})
+	c.Until("unsubscribed")
 	if n := h.Stats().Topics; n != 2 {
 		t.Errorf("%d topics, want 2", n)
 	}
@@ -403,40 +323,40 @@ func TestBadInput(t *testing.T) {
 		{map[string]any{"op": "subscribe", "topics": []string{"a b"}}, "bad topic"},
 		{map[string]any{"op": "publish", "topics": []string{"a"}}, "unknown op"},
 	} {
-		c.send(tc.send)
-		f := c.next()
+		c.Send(tc.send)
+		f := c.Next()
 		if f.Op != "error" || !strings.Contains(f.Error, tc.want) {
 			t.Errorf("sent %v: got %v, want error %q", tc.send, f, tc.want)
 		}
 	}
-	c.conn.WriteMessage(websocket.BinaryMessage, []byte{1, 2})
-	if f := c.next(); f.Op != "error" {
+	c.Conn.WriteMessage(websocket.BinaryMessage, []byte{1, 2})
+	if f := c.Next(); f.Op != "error" {
 		t.Errorf("binary message: got %v", f)
 	}
 	// Limits count across requests.
-	c.subscribe(nil, "a", "b")
-	c.until("subscribed")
-	c.subscribe(nil, "b", "c") // b again does not count twice
-	c.until("subscribed")
-	c.subscribe(nil, "d")
-	if f := c.next(); f.Op != "error" || !strings.Contains(f.Error, "too many topics") {
+	c.Subscribe(nil, "a", "b")
+	c.Until("subscribed")
+	c.Subscribe(nil, "b", "c") // b again does not count twice
+	c.Until("subscribed")
+	c.Subscribe(nil, "d")
+	if f := c.Next(); f.Op != "error" || !strings.Contains(f.Error, "too many topics") {
 		t.Errorf("4th topic: got %v", f)
 	}
 	// The connection still works.
 	publish(t, h, "a", "1")
 	h.Flush()
-	c.expect("a", h.base+1, false, "1")
+	c.Expect("a", h.base+1, false, "1")
 
 	// An oversized message ends the connection with 1009, and only it.
-	c.send(map[string]any{"op": "subscribe", "topics": []string{strings.Repeat("x", 2000)}})
-	c.conn.SetReadDeadline(time.Now().Add(wait))
-	_, _, err := c.conn.ReadMessage()
+	c.Send(map[string]any{"op": "subscribe", "topics": []string{strings.Repeat("x", 2000)}})
+	c.Conn.SetReadDeadline(time.Now().Add(wait))
+	_, _, err := c.Conn.ReadMessage()
 	if !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
 		t.Errorf("oversized message: got %v, want close 1009", err)
 	}
 	c2 := dial(t, srv)
-	c2.subscribe(nil, "a")
-	c2.expect("a", h.base+1, true, "1")
+	c2.Subscribe(nil, "a")
+	c2.Expect("a", h.base+1, true, "1")
 	testkit.WaitFor(t, "9 bad requests counted", func() bool { return h.Stats().BadRequests == 9 })
 }
 
@@ -444,19 +364,19 @@ func TestKeepalive(t *testing.T) {
 	h, srv := startHub(t, Config{PingEvery: 200 * time.Millisecond})
 	c := dial(t, srv)
 	pings := make(chan struct{}, 100)
-	c.conn.SetPingHandler(func(data string) error {
+	c.Conn.SetPingHandler(func(data string) error {
 		pings <- struct{}{}
-		return c.conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
+		return c.Conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(time.Second))
 	})
-	c.subscribe(nil, "a")
-	c.until("subscribed")
+	c.Subscribe(nil, "a")
+	c.Until("subscribed")
 	// Keep reading for 1.2s (6 ping intervals): pongs keep it connected.
 	go func() {
 		time.Sleep(1200 * time.Millisecond)
 		h.Publish("a", json.RawMessage("1"))
 		h.Flush()
 	}()
-	c.expect("a", h.base+1, false, "1")
+	c.Expect("a", h.base+1, false, "1")
 	if n := len(pings); n < 2 {
 		t.Errorf("%d pings in 1.2s at 200ms", n)
 	}
@@ -524,11 +444,11 @@ func TestPublishRejects(t *testing.T) {
 func TestCloseDisconnects(t *testing.T) {
 	h, srv := startHub(t, Config{})
 	c := dial(t, srv)
-	c.subscribe(nil, "a")
-	c.until("subscribed")
+	c.Subscribe(nil, "a")
+	c.Until("subscribed")
 	h.Close()
-	c.conn.SetReadDeadline(time.Now().Add(wait))
-	_, _, err := c.conn.ReadMessage()
+	c.Conn.SetReadDeadline(time.Now().Add(wait))
+	_, _, err := c.Conn.ReadMessage()
 	if !websocket.IsCloseError(err, websocket.CloseGoingAway) {
 		t.Errorf("got %v, want close 1001", err)
 	}
@@ -569,9 +489,9 @@ func TestNoGapsUnderChurn(t *testing.T) {
 		if last != 0 {
 			since[a] = last
 		}
-		c.subscribe(since, a)
+		c.Subscribe(since, a)
 		for n := 0; n < 20; {
-			f := c.next()
+			f := c.Next()
 			if f.Op != "" {
 				continue
 			}
@@ -599,7 +519,7 @@ func TestNoGapsUnderChurn(t *testing.T) {
 				prev = v
 			}
 		}
-		c.conn.Close()
+		c.Conn.Close()
 		if session%3 == 0 {
 			time.Sleep(20 * time.Millisecond) // miss more than the ring now and then
 		}
@@ -617,15 +537,15 @@ func TestReplayTooLongForQueue(t *testing.T) {
 		h.Flush()
 	}
 	c := dial(t, srv)
-	c.subscribe(map[string]uint64{a: h.base + 2}, a) // 8 missed > 8/2
-	got := c.until("subscribed")
+	c.Subscribe(map[string]uint64{a: h.base + 2}, a) // 8 missed > 8/2
+	got := c.Until("subscribed")
 	if len(got) != 1 {
 		t.Fatalf("want one snapshot, got %v", got)
 	}
 	checkFrame(t, got[0], a, h.base+10, true, "10")
 	c2 := dial(t, srv)
-	c2.subscribe(map[string]uint64{a: h.base + 7}, a) // 3 missed
-	if got := c2.until("subscribed"); len(got) != 3 || got[0].Seq != h.base+8 {
+	c2.Subscribe(map[string]uint64{a: h.base + 7}, a) // 3 missed
+	if got := c2.Until("subscribed"); len(got) != 3 || got[0].Seq != h.base+8 {
 		t.Fatalf("want 3 replayed, got %v", got)
 	}
 }

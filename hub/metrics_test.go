@@ -57,28 +57,28 @@ func TestMetricsTraffic(t *testing.T) {
 	h, srv := startHub(t, Config{Registerer: reg})
 	const a = "ind:x:1:day"
 	c1 := dial(t, srv)
-	c1.subscribe(nil, a)
-	c1.until("subscribed") // snapshot + reply
+	c1.Subscribe(nil, a)
+	c1.Until("subscribed") // snapshot + reply
 
 	for i := 1; i <= 3; i++ {
 		publish(t, h, a, `"v"`)
 	}
 	h.Flush()
-	c1.expect(a, h.base+1, false, `"v"`)
+	c1.Expect(a, h.base+1, false, `"v"`)
 	publish(t, h, a, `"w"`)
 	h.Flush()
-	c1.expect(a, h.base+2, false, `"w"`)
+	c1.Expect(a, h.base+2, false, `"w"`)
 
 	c2 := dial(t, srv)
-	c2.subscribe(map[string]uint64{a: h.base + 1}) // replays 1
-	if got := c2.until("subscribed"); len(got) != 1 {
+	c2.Subscribe(map[string]uint64{a: h.base + 1}) // replays 1
+	if got := c2.Until("subscribed"); len(got) != 1 {
 		t.Fatalf("replay: %v", got)
 	}
 	c3 := dial(t, srv)
-	c3.subscribe(map[string]uint64{a: 12345}) // snapshot
-	c3.until("subscribed")
-	c3.send(map[string]any{"op": "unsubscribe", "topics": []string{a}})
-	c3.until("unsubscribed")
+	c3.Subscribe(map[string]uint64{a: 12345}) // snapshot
+	c3.Until("subscribed")
+	c3.Send(map[string]any{"op": "unsubscribe", "topics": []string{a}})
+	c3.Until("unsubscribed")
 
 	m := func(name string) float64 { return metricValue(t, reg, name) }
 	for _, tc := range []struct {
@@ -106,7 +106,7 @@ func TestMetricsTraffic(t *testing.T) {
 	// Two topic messages written to c1; snapshots and replays are not
 	// observed (they carry no fresh publish).
 	testkit.WaitFor(t, "2 latency observations", func() bool { return histogramCount(t, reg, "yiping_hub_publish_to_write_seconds") == 2 })
-	c1.conn.Close()
+	c1.Conn.Close()
 	testkit.WaitFor(t, "c1 to leave", func() bool { return m("yiping_hub_clients") == 2 && m("yiping_hub_subscriptions") == 1 })
 }
 
@@ -118,7 +118,7 @@ func TestMetricsDrops(t *testing.T) {
 		run    func(t *testing.T, h *Hub, c *testClient)
 	}{
 		{"protocol", Config{MaxMessageBytes: 100}, func(t *testing.T, h *Hub, c *testClient) {
-			c.send(map[string]any{"op": "subscribe", "topics": []string{strings.Repeat("x", 200)}})
+			c.Send(map[string]any{"op": "subscribe", "topics": []string{strings.Repeat("x", 200)}})
 		}},
 		{"ping_timeout", Config{PingEvery: 50 * time.Millisecond}, func(t *testing.T, h *Hub, c *testClient) {
 			// c never reads: it answers no ping
@@ -136,8 +136,8 @@ func TestMetricsDrops(t *testing.T) {
 			tc.cfg.Registerer = reg
 			h, srv := startHub(t, tc.cfg)
 			c := dial(t, srv)
-			c.subscribe(nil, "a")
-			c.until("subscribed")
+			c.Subscribe(nil, "a")
+			c.Until("subscribed")
 			tc.run(t, h, c)
 			testkit.WaitFor(t, "the client to be dropped", func() bool { return h.Stats().Clients == 0 })
 			for _, r := range dropReasons {

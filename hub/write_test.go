@@ -19,8 +19,8 @@ func TestFrameLengths(t *testing.T) {
 	h, srv := startHub(t, Config{})
 	const a = "ind:x:1:day"
 	c := dial(t, srv)
-	c.subscribe(nil, a)
-	c.until("subscribed")
+	c.Subscribe(nil, a)
+	c.Until("subscribed")
 	// The JSON around data: {"topic":"ind:x:1:day","seq":N,"data":""}
 	overhead := len(fmt.Sprintf(`{"topic":%q,"seq":%d,"data":""}`, a, h.base+1))
 	for i, size := range []int{overhead, 125, 126, 127, 65535, 65536, 70000} {
@@ -28,8 +28,8 @@ func TestFrameLengths(t *testing.T) {
 			data := `"` + strings.Repeat("x", size-overhead) + `"`
 			publish(t, h, a, data)
 			h.Flush()
-			c.conn.SetReadDeadline(time.Now().Add(wait))
-			typ, b, err := c.conn.ReadMessage()
+			c.Conn.SetReadDeadline(time.Now().Add(wait))
+			typ, b, err := c.Conn.ReadMessage()
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,8 +53,8 @@ func TestBlockedWritesKeepOrder(t *testing.T) {
 	h, srv := startHub(t, Config{QueueLen: 1 << 12})
 	const a = "ind:x:1:day"
 	c := dial(t, srv)
-	c.subscribe(nil, a)
-	c.until("subscribed") // then it reads nothing for a while
+	c.Subscribe(nil, a)
+	c.Until("subscribed") // then it reads nothing for a while
 
 	pad := strings.Repeat("x", 64<<10)
 	n := 0
@@ -73,7 +73,7 @@ func TestBlockedWritesKeepOrder(t *testing.T) {
 		t.Fatalf("client dropped: %+v", st)
 	}
 	for i := 0; i < n; i++ {
-		f := c.next()
+		f := c.Next()
 		want := fmt.Sprintf(`"%d %s"`, i, pad)
 		if f.Seq != h.base+1+uint64(i) || string(f.Data) != want {
 			t.Fatalf("message %d of %d: got %v, want seq %d", i, n, f, h.base+1+uint64(i))
@@ -82,7 +82,7 @@ func TestBlockedWritesKeepOrder(t *testing.T) {
 	// The writer goroutine handed the socket back: a new message goes out.
 	publish(t, h, a, `"last"`)
 	h.Flush()
-	c.expect(a, h.base+1+uint64(n), false, `"last"`)
+	c.Expect(a, h.base+1+uint64(n), false, `"last"`)
 	t.Logf("%d messages, %d writer goroutines started", n, h.handoffs.Load())
 }
 
@@ -92,16 +92,16 @@ func TestControlFrames(t *testing.T) {
 	h, srv := startHub(t, Config{})
 	c := dial(t, srv)
 	pongs := make(chan string, 1)
-	c.conn.SetPongHandler(func(data string) error { pongs <- data; return nil })
-	c.subscribe(nil, "a")
-	c.until("subscribed")
-	if err := c.conn.WriteControl(websocket.PingMessage, []byte("hello"), time.Now().Add(wait)); err != nil {
+	c.Conn.SetPongHandler(func(data string) error { pongs <- data; return nil })
+	c.Subscribe(nil, "a")
+	c.Until("subscribed")
+	if err := c.Conn.WriteControl(websocket.PingMessage, []byte("hello"), time.Now().Add(wait)); err != nil {
 		t.Fatal(err)
 	}
 	// The server reads the ping before this request, so the pong comes
 	// before the reply; reading the reply handles the pong.
-	c.subscribe(nil, "b")
-	c.until("subscribed")
+	c.Subscribe(nil, "b")
+	c.Until("subscribed")
 	select {
 	case d := <-pongs:
 		if d != "hello" {
@@ -112,11 +112,11 @@ func TestControlFrames(t *testing.T) {
 	}
 
 	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye")
-	if err := c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(wait)); err != nil {
+	if err := c.Conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(wait)); err != nil {
 		t.Fatal(err)
 	}
-	c.conn.SetReadDeadline(time.Now().Add(wait))
-	_, _, err := c.conn.ReadMessage()
+	c.Conn.SetReadDeadline(time.Now().Add(wait))
+	_, _, err := c.Conn.ReadMessage()
 	if !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
 		t.Errorf("after close: got %v, want the server's close frame 1000", err)
 	}
@@ -141,8 +141,8 @@ func TestFlushBatchesAcrossShards(t *testing.T) {
 		t.Fatalf("40 topics in %d shards", len(shards))
 	}
 	c := dial(t, srv)
-	c.subscribe(nil, topics...)
-	c.until("subscribed")
+	c.Subscribe(nil, topics...)
+	c.Until("subscribed")
 	testkit.WaitFor(t, "snapshots and reply written", func() bool { return h.Stats().Sent == 41 })
 	before := h.batches.Load()
 	for round := 1; round <= 2; round++ {
@@ -152,7 +152,7 @@ func TestFlushBatchesAcrossShards(t *testing.T) {
 		h.Flush()
 		got := map[string]bool{}
 		for range topics {
-			f := c.next()
+			f := c.Next()
 			if f.Seq != h.base+uint64(round) || string(f.Data) != strconv.Itoa(round) || got[f.Topic] {
 				t.Fatalf("round %d: got %v", round, f)
 			}

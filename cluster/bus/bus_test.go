@@ -3,7 +3,6 @@ package bus
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -11,15 +10,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gorilla/websocket"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/yiping-ioc/yiping/cluster/natstest"
 	"github.com/yiping-ioc/yiping/hub"
+	"github.com/yiping-ioc/yiping/internal/wstest"
 )
 
-const wait = 15 * time.Second
+const wait = wstest.Wait
 
 func connect(t testing.TB, s *server.Server) jetstream.JetStream {
 	t.Helper()
@@ -44,74 +43,8 @@ func startNode(t *testing.T, cfg hub.Config) *node {
 	return &node{h: h, srv: srv}
 }
 
-type frame struct {
-	Op       string          `json:"op"`
-	Topic    string          `json:"topic"`
-	Seq      uint64          `json:"seq"`
-	Snapshot bool            `json:"snapshot"`
-	Data     json.RawMessage `json:"data"`
-}
-
-func (f frame) String() string {
-	if f.Op != "" {
-		return "reply " + f.Op
-	}
-	return fmt.Sprintf("%s seq=%d snap=%v data=%s", f.Topic, f.Seq, f.Snapshot, f.Data)
-}
-
-type client struct {
-	t    *testing.T
-	conn *websocket.Conn
-}
-
-func dial(t *testing.T, n *node) *client {
-	t.Helper()
-	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(n.srv.URL, "http")+"/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return &client{t: t, conn: conn}
-}
-
-func (c *client) subscribe(since map[string]uint64, topics ...string) {
-	c.t.Helper()
-	if err := c.conn.WriteJSON(map[string]any{"op": "subscribe", "topics": topics, "since": since}); err != nil {
-		c.t.Fatal(err)
-	}
-}
-
-func (c *client) next() frame {
-	c.t.Helper()
-	c.conn.SetReadDeadline(time.Now().Add(wait))
-	var f frame
-	if err := c.conn.ReadJSON(&f); err != nil {
-		c.t.Fatalf("read: %v", err)
-	}
-	return f
-}
-
-func (c *client) until(op string) []frame {
-	c.t.Helper()
-	var got []frame
-	for {
-		f := c.next()
-		if f.Op == op {
-			return got
-		}
-		if f.Op != "" {
-			c.t.Fatalf("want %s, got %v", op, f)
-		}
-		got = append(got, f)
-	}
-}
-
-func (c *client) expect(topic string, seq uint64, snapshot bool, data string) {
-	c.t.Helper()
-	f := c.next()
-	if f.Op != "" || f.Topic != topic || f.Seq != seq || f.Snapshot != snapshot || string(f.Data) != data {
-		c.t.Fatalf("got %v, want %s seq=%d snap=%v data=%s", f, topic, seq, snapshot, data)
-	}
+func dial(t *testing.T, n *node) *wstest.Client {
+	return wstest.Dial(t, "ws"+strings.TrimPrefix(n.srv.URL, "http")+"/ws", nil)
 }
 
 // publish publishes and flushes on the leader and returns the seq.
@@ -204,32 +137,32 @@ func TestFanOutAndResumeElsewhere(t *testing.T) {
 	}
 
 	onF, onL := dial(t, follower), dial(t, leader)
-	onF.subscribe(nil, a)
-	onF.until("subscribed") // empty snapshot: no value yet
-	onL.subscribe(nil, a)
-	onL.until("subscribed")
+	onF.Subscribe(nil, a)
+	onF.Until("subscribed") // empty snapshot: no value yet
+	onL.Subscribe(nil, a)
+	onL.Until("subscribed")
 
 	var seqs []uint64
 	for i := 1; i <= 3; i++ {
 		s := publish(t, leader, a, strconv.Itoa(i))
 		seqs = append(seqs, s)
-		onL.expect(a, s, false, strconv.Itoa(i))
+		onL.Expect(a, s, false, strconv.Itoa(i))
 	}
 	publish(t, leader, b, `{"n":1}`)
 	// The follower's screen: the first value jumps from its empty topic.
 	for i, s := range seqs {
-		onF.expect(a, s, i == 0, strconv.Itoa(i+1))
+		onF.Expect(a, s, i == 0, strconv.Itoa(i+1))
 	}
 
 	// The leader's screen goes away after seq 3 and misses 4..8.
-	onL.conn.Close()
+	onL.Conn.Close()
 	for i := 4; i <= 8; i++ {
 		seqs = append(seqs, publish(t, leader, a, strconv.Itoa(i)))
 	}
 	caughtUp(t, a, seqs[7], follower)
 	re := dial(t, follower)
-	re.subscribe(map[string]uint64{a: seqs[2]})
-	got := re.until("subscribed")
+	re.Subscribe(map[string]uint64{a: seqs[2]})
+	got := re.Until("subscribed")
 	if len(got) != 5 {
 		t.Fatalf("resume on the follower: want the 5 missed, got %v", got)
 	}
@@ -240,9 +173,9 @@ func TestFanOutAndResumeElsewhere(t *testing.T) {
 	}
 	s9 := publish(t, leader, a, "9")
 	seqs = append(seqs, s9)
-	re.expect(a, s9, false, "9")
+	re.Expect(a, s9, false, "9")
 	for i := 4; i <= 9; i++ {
-		onF.expect(a, seqs[i-1], false, strconv.Itoa(i))
+		onF.Expect(a, seqs[i-1], false, strconv.Itoa(i))
 	}
 
 	// A follower started now gets the latest value of every topic.
@@ -254,13 +187,13 @@ func TestFanOutAndResumeElsewhere(t *testing.T) {
 	mb, _ := leader.h.Latest(b)
 	caughtUp(t, b, mb.Seq, late)
 	c := dial(t, late)
-	c.subscribe(map[string]uint64{a: seqs[7]}) // one missed: the late node has it
-	c.expect(a, s9, false, "9")
-	c.until("subscribed")
+	c.Subscribe(map[string]uint64{a: seqs[7]}) // one missed: the late node has it
+	c.Expect(a, s9, false, "9")
+	c.Until("subscribed")
 	c2 := dial(t, late)
-	c2.subscribe(map[string]uint64{a: seqs[2]}) // more than it has: snapshot
-	c2.expect(a, s9, true, "9")
-	c2.until("subscribed")
+	c2.Subscribe(map[string]uint64{a: seqs[2]}) // more than it has: snapshot
+	c2.Expect(a, s9, true, "9")
+	c2.Until("subscribed")
 
 	if st := fl.Stats(); st.Applied != 11 || st.Stale != 0 || st.Bad != 0 {
 		t.Errorf("follower stats %+v", st)
@@ -289,10 +222,10 @@ func TestFanOutAndResumeElsewhere(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].Seq <= s9 || !msgs[0].Snapshot {
 		t.Fatalf("new leader's flush %v, want a snapshot above %d", msgs, s9)
 	}
-	onF.expect(a, msgs[0].Seq, true, "10")
-	re.expect(a, msgs[0].Seq, true, "10")
+	onF.Expect(a, msgs[0].Seq, true, "10")
+	re.Expect(a, msgs[0].Seq, true, "10")
 	caughtUp(t, a, msgs[0].Seq, late)
-	c.expect(a, msgs[0].Seq, true, "10")
+	c.Expect(a, msgs[0].Seq, true, "10")
 }
 
 // flushWith flushes h and returns the messages (the hub's Latest of each

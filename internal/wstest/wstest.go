@@ -4,6 +4,7 @@ package wstest
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -127,5 +128,109 @@ func (c *Child) Stop() {
 	case <-time.After(30 * time.Second):
 		c.Cmd.Process.Kill()
 		<-done
+	}
+}
+
+// Wait bounds every read and write of a Client.
+const Wait = 15 * time.Second
+
+// Frame is one message of the hub's protocol as a test reads it: a topic
+// message, or a reply (Op set).
+type Frame struct {
+	Op       string          `json:"op"`
+	Request  string          `json:"request"`
+	Topics   []string        `json:"topics"`
+	Error    string          `json:"error"`
+	Topic    string          `json:"topic"`
+	Seq      uint64          `json:"seq"`
+	Snapshot bool            `json:"snapshot"`
+	Data     json.RawMessage `json:"data"`
+}
+
+func (f Frame) String() string {
+	if f.Op != "" {
+		return fmt.Sprintf("reply %s %v %s", f.Op, f.Topics, f.Error)
+	}
+	return fmt.Sprintf("%s seq=%d snap=%v data=%.40s", f.Topic, f.Seq, f.Snapshot, f.Data)
+}
+
+// Client speaks the hub's protocol over a real websocket, failing T on
+// anything unexpected (the hub's and cluster/bus's tests).
+type Client struct {
+	T    testing.TB
+	Conn *websocket.Conn
+}
+
+// Dial connects to the hub at url (ws://…/ws); the connection closes
+// with t.
+func Dial(t testing.TB, url string, hdr http.Header) *Client {
+	t.Helper()
+	conn, _, err := websocket.DefaultDialer.Dial(url, hdr)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &Client{T: t, Conn: conn}
+}
+
+// Send writes v: a string as it is, anything else as JSON.
+func (c *Client) Send(v any) {
+	c.T.Helper()
+	c.Conn.SetWriteDeadline(time.Now().Add(Wait))
+	var err error
+	if s, ok := v.(string); ok {
+		err = c.Conn.WriteMessage(websocket.TextMessage, []byte(s))
+	} else {
+		err = c.Conn.WriteJSON(v)
+	}
+	if err != nil {
+		c.T.Fatalf("send: %v", err)
+	}
+}
+
+// Subscribe asks for topics, resuming after the seqs in since.
+func (c *Client) Subscribe(since map[string]uint64, topics ...string) {
+	c.T.Helper()
+	c.Send(map[string]any{"op": "subscribe", "topics": topics, "since": since})
+}
+
+// Next reads one frame.
+func (c *Client) Next() Frame {
+	c.T.Helper()
+	c.Conn.SetReadDeadline(time.Now().Add(Wait))
+	var f Frame
+	if err := c.Conn.ReadJSON(&f); err != nil {
+		c.T.Fatalf("read: %v", err)
+	}
+	return f
+}
+
+// Until reads up to the reply op and returns the topic messages before it.
+func (c *Client) Until(op string) []Frame {
+	c.T.Helper()
+	var got []Frame
+	for {
+		f := c.Next()
+		if f.Op == op {
+			return got
+		}
+		if f.Op != "" {
+			c.T.Fatalf("want reply %s, got %v", op, f)
+		}
+		got = append(got, f)
+	}
+}
+
+// Expect reads one frame and checks it (CheckFrame).
+func (c *Client) Expect(topic string, seq uint64, snapshot bool, data string) {
+	c.T.Helper()
+	CheckFrame(c.T, c.Next(), topic, seq, snapshot, data)
+}
+
+// CheckFrame fails t unless f is the topic message described.
+func CheckFrame(t testing.TB, f Frame, topic string, seq uint64, snapshot bool, data string) {
+	t.Helper()
+	if f.Op != "" || f.Topic != topic || f.Seq != seq || f.Snapshot != snapshot || string(f.Data) != data {
+		t.Fatalf("got %v, want %s seq=%d snap=%v data=%s", f, topic, seq, snapshot, data)
 	}
 }
