@@ -11,10 +11,9 @@ import (
 
 	"github.com/yiping-ioc/yiping/calendar"
 	"github.com/yiping-ioc/yiping/engine"
-	"github.com/yiping-ioc/yiping/indicator"
+	"github.com/yiping-ioc/yiping/history"
 	"github.com/yiping-ioc/yiping/ingest"
 	"github.com/yiping-ioc/yiping/record"
-	"github.com/yiping-ioc/yiping/store"
 	"github.com/yiping-ioc/yiping/store/memory"
 )
 
@@ -80,33 +79,13 @@ func buildSample() (*sample, error) {
 	for d := time.Date(2026, 8, 31, 0, 0, 0, 0, loc); d.Before(time.Date(2026, 10, 9, 0, 0, 0, 0, loc)); d = d.AddDate(0, 0, 1) {
 		end := d.AddDate(0, 0, 1).Add(-time.Second) // a recording cycle's last point of the day
 		for _, p := range []engine.Period{engine.Day, engine.Week, engine.Month} {
-			if err := st.Write(ctx, points(eng.Evaluate(end.UnixNano(), p, false), p, end)); err != nil {
+			pts, _, _ := history.Points(eng.Evaluate(end.UnixNano(), p, false), p, end)
+			if err := st.Write(ctx, pts); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return &sample{loc: loc, cal: cal, eng: eng, st: st}, st.Flush(ctx)
-}
-
-// points turns results into store points the way package history does.
-func points(rs []engine.Result, p engine.Period, at time.Time) []store.Point {
-	var pts []store.Point
-	for _, r := range rs {
-		period := p.String()
-		if d, ok := indicator.Lookup(r.Indicator); ok && !d.Periodic {
-			period = store.PeriodCatalog
-		}
-		k := store.SeriesKey{Indicator: r.Indicator, Region: r.Region, Dept: r.Dept, Period: period}
-		if k.Validate() != nil {
-			continue
-		}
-		if r.Rate {
-			pts = append(pts, store.Ratio(k, at, r.Numerator, r.Denominator))
-		} else {
-			pts = append(pts, store.Count(k, at, r.Numerator))
-		}
-	}
-	return pts
 }
 
 // result returns the engine's value of one indicator and region at t.

@@ -19,11 +19,10 @@ import (
 
 	"github.com/yiping-ioc/yiping/calendar"
 	"github.com/yiping-ioc/yiping/engine"
-	"github.com/yiping-ioc/yiping/indicator"
+	"github.com/yiping-ioc/yiping/history"
 	"github.com/yiping-ioc/yiping/ingest"
 	"github.com/yiping-ioc/yiping/record"
 	"github.com/yiping-ioc/yiping/region"
-	"github.com/yiping-ioc/yiping/store"
 	"github.com/yiping-ioc/yiping/store/embedded"
 )
 
@@ -134,33 +133,12 @@ func buildSample() (*sample, error) {
 	// cheapest for appends.
 	sort.SliceStable(shots, func(i, j int) bool { return shots[i].at.Before(shots[j].at) })
 	for _, sh := range shots {
-		if err := st.Write(ctx, points(eng.Evaluate(sh.at.UnixNano(), sh.p, sh.byDept), sh.p, sh.at)); err != nil {
+		pts, _, _ := history.Points(eng.Evaluate(sh.at.UnixNano(), sh.p, sh.byDept), sh.p, sh.at)
+		if err := st.Write(ctx, pts); err != nil {
 			return nil, err
 		}
 	}
 	return s, st.Flush(ctx)
-}
-
-// points turns results into store points the way package history does:
-// catalog indicators under the catalog period, unstorable keys skipped.
-func points(rs []engine.Result, p engine.Period, at time.Time) []store.Point {
-	var pts []store.Point
-	for _, r := range rs {
-		period := p.String()
-		if d, ok := indicator.Lookup(r.Indicator); ok && !d.Periodic {
-			period = store.PeriodCatalog
-		}
-		k := store.SeriesKey{Indicator: r.Indicator, Region: r.Region, Dept: r.Dept, Period: period}
-		if k.Validate() != nil {
-			continue
-		}
-		if r.Rate {
-			pts = append(pts, store.Ratio(k, at, r.Numerator, r.Denominator))
-		} else {
-			pts = append(pts, store.Count(k, at, r.Numerator))
-		}
-	}
-	return pts
 }
 
 // console returns a console over the sample with the wall clock at the

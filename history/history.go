@@ -157,6 +157,30 @@ func (r *Recorder) record(ctx context.Context, byDept bool) (int, error) {
 	return total, nil
 }
 
+// Points turns results of period p into the store's points at instant
+// at, as the recorder files them: catalog indicators under
+// store.PeriodCatalog; results whose key the store cannot hold are skipped,
+// counted in invalid with the first reason in example. For tests and
+// tools that fill a store from an engine.
+func Points(rs []engine.Result, p engine.Period, at time.Time) (pts []store.Point, invalid int, example error) {
+	for _, r := range rs {
+		period := p.String()
+		if def, ok := indicator.Lookup(r.Indicator); ok && !def.Periodic {
+			period = store.PeriodCatalog
+		}
+		pt, err := toPoint(r, period, at)
+		if err != nil {
+			invalid++
+			if example == nil {
+				example = err
+			}
+			continue
+		}
+		pts = append(pts, pt)
+	}
+	return pts, invalid, example
+}
+
 // toPoint turns one engine result into a point of the given period's
 // series at instant at, or the reason its key cannot be stored.
 func toPoint(r engine.Result, period string, at time.Time) (store.Point, error) {
