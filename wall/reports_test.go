@@ -120,17 +120,9 @@ func TestReportsFirstPaint(t *testing.T) {
 			if tc.reports != nil {
 				cfg.Reports = func(r string) widget.ReportBoard { asked = append(asked, r); return tc.reports(r) }
 			}
-			code, body := get(t, appOf(t, cfg), tc.url)
-			if code != 200 {
-				t.Fatalf("%d %s", code, body)
-			}
+			pageHas(t, appOf(t, cfg), tc.url, tc.want...)
 			if strings.Join(asked, ",") != tc.asked {
 				t.Errorf("boards asked for %v, want %s", asked, tc.asked)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(body, w) {
-					t.Errorf("no %s in the page", w)
-				}
 			}
 		})
 	}

@@ -87,17 +87,9 @@ func TestSurgeFirstPaint(t *testing.T) {
 			if tc.surges != nil {
 				cfg.Surges = func(r string) live.SurgeBoard { asked = append(asked, r); return tc.surges(r) }
 			}
-			code, body := get(t, appOf(t, cfg), tc.url)
-			if code != 200 {
-				t.Fatalf("%d %s", code, body)
-			}
+			pageHas(t, appOf(t, cfg), tc.url, tc.want...)
 			if strings.Join(asked, ",") != tc.asked {
 				t.Errorf("boards asked for %v, want %s", asked, tc.asked)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(body, w) {
-					t.Errorf("no %s in the page", w)
-				}
 			}
 		})
 	}

@@ -83,6 +83,20 @@ func get(t *testing.T, app *fiber.App, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// pageHas gets url, which must answer 200 with every string of want.
+func pageHas(t *testing.T, app *fiber.App, url string, want ...string) {
+	t.Helper()
+	code, body := get(t, app, url)
+	if code != 200 {
+		t.Fatalf("%s: %d %s", url, code, body)
+	}
+	for _, w := range want {
+		if !strings.Contains(body, w) {
+			t.Errorf("no %s in the page", w)
+		}
+	}
+}
+
 func TestScreensRenderValuesWithDataAttributes(t *testing.T) {
 	app := newApp(t, sampleLive())
 	for _, tc := range []struct {
