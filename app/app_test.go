@@ -101,19 +101,34 @@ func (f *fixture) start(t *testing.T) {
 		cancel()
 		t.Fatal(err)
 	}
+	var l net.Listener
+	l, f.srv.URL = listenLoopback(t)
+	runApp(t, ctx, cancel, f.a, l)
+}
+
+// listenLoopback listens on a free loopback port and returns the base URL.
+func listenLoopback(tb testing.TB) (net.Listener, string) {
+	tb.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	f.srv.URL = "http://" + l.Addr().String()
+	return l, "http://" + l.Addr().String()
+}
+
+// runApp runs a on l until stop, or the end of the test: ctx is cancelled
+// (cancel) and Run must return nil. stop may be called more than once.
+func runApp(tb testing.TB, ctx context.Context, cancel context.CancelFunc, a *App, l net.Listener) (stop func()) {
 	done := make(chan error, 1)
-	go func() { done <- f.a.Run(ctx, l) }()
-	t.Cleanup(func() {
+	go func() { done <- a.Run(ctx, l) }()
+	stop = sync.OnceFunc(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
+			tb.Errorf("Run: %v", err)
 		}
 	})
+	tb.Cleanup(stop)
+	return stop
 }
 
 // lockedWriter serialises the log's writes for the test to read.

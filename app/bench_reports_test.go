@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -86,20 +85,9 @@ rules:
 		cancel()
 		b.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		b.Fatal(err)
-	}
-	url := "http://" + l.Addr().String()
-	done := make(chan error, 1)
-	go func() { done <- a.Run(runCtx, l) }()
-	b.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			b.Errorf("Run: %v", err)
-		}
-	})
+	b.Cleanup(cancel)
+	l, url := listenLoopback(b)
+	runApp(b, runCtx, cancel, a, l)
 
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar}

@@ -230,11 +230,8 @@ func newBulletinEnvMail(t *testing.T, start time.Time, smtp string) *bulletinEnv
 	if err := os.WriteFile(bulletins, []byte(byaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.srv.URL = "http://" + l.Addr().String()
+	l, base := listenLoopback(t)
+	e.srv.URL = base
 	ctx, cancel := context.WithCancel(context.Background())
 	e.logs = &bytes.Buffer{}
 	a, err := New(ctx, Options{
@@ -256,17 +253,12 @@ func newBulletinEnvMail(t *testing.T, start time.Time, smtp string) *bulletinEnv
 	}
 	e.a = a
 	writeSampleHistory(t, a.hist, loc)
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, l) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
+	t.Cleanup(func() { // after the App stopped (cleanups run last first)
 		if t.Failed() {
 			t.Logf("server log:\n%s", e.logs)
 		}
 	})
+	runApp(t, ctx, cancel, a, l)
 	return e
 }
 

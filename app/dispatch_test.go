@@ -69,19 +69,9 @@ func newDispatchFixture(t *testing.T, clock *testClock) *fixture {
 		cancel()
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.srv.URL = "http://" + l.Addr().String()
-	done := make(chan error, 1)
-	go func() { done <- f.a.Run(runCtx, l) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
+	var l net.Listener
+	l, f.srv.URL = listenLoopback(t)
+	runApp(t, runCtx, cancel, f.a, l)
 	return f
 }
 

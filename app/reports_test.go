@@ -71,7 +71,6 @@ type reportEnv struct {
 	rulesFile string
 	clock     *reportClock
 	loc       *time.Location
-	stopOnce  *sync.Once
 	stopFn    func()
 }
 
@@ -135,25 +134,9 @@ func (e *reportEnv) start(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.a = a
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	e.srv.URL = "http://" + l.Addr().String()
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, l) }()
-	once := &sync.Once{}
-	e.stopOnce = once
-	e.stopFn = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		})
-	}
-	t.Cleanup(e.stopFn)
+	var l net.Listener
+	l, e.srv.URL = listenLoopback(t)
+	e.stopFn = runApp(t, ctx, cancel, a, l)
 }
 
 func (e *reportEnv) stop() { e.stopFn() }
